@@ -1,0 +1,1 @@
+"""Engine kernels: Arrow/Polars/DuckDB in, Arrow/Polars out; no CLI, no web."""

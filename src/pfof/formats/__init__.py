@@ -1,0 +1,1 @@
+"""External formats: bytes in, typed records out, and back. Knows nothing of DuckDB."""

@@ -1,0 +1,1 @@
+"""Shared vocabulary: enums, canonical table schemas and typed report models."""

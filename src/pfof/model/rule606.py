@@ -1,0 +1,280 @@
+"""Typed models of the three SEC Rule 606 XML reports, holding exact ``Decimal`` values.
+
+``None`` stands for a blank (or absent optional) value: the SEC schema lets every numeric
+field be blank ("not meaningful"). Field names follow the XML elements in snake case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from pfof.model.enums import OrderType, Section
+
+Num = Decimal | None
+
+# ---------------------------------------------------------------- 606(a)(1)
+
+
+@dataclass(frozen=True, slots=True)
+class A1Venue:
+    """One ``rVenue``: routing shares and net payments for one venue in one section-month."""
+
+    name: str | None
+    mic: str | None
+    mpid: str | None
+    order_pct: Num
+    market_pct: Num
+    marketable_limit_pct: Num
+    non_marketable_limit_pct: Num
+    other_pct: Num
+    market_usd: Num
+    market_cph: Num
+    marketable_limit_usd: Num
+    marketable_limit_cph: Num
+    non_marketable_limit_usd: Num
+    non_marketable_limit_cph: Num
+    other_usd: Num
+    other_cph: Num
+    material_aspects: str
+
+    def pct(self, order_type: OrderType) -> Num:
+        return getattr(self, f"{order_type.value}_pct")
+
+    def usd(self, order_type: OrderType) -> Num:
+        return getattr(self, f"{order_type.value}_usd")
+
+    def cph(self, order_type: OrderType) -> Num:
+        return getattr(self, f"{order_type.value}_cph")
+
+
+@dataclass(frozen=True, slots=True)
+class A1Section:
+    """``rSP500`` / ``rOtherStocks`` / ``rOptions`` for one month."""
+
+    ndo_pct: Num
+    ndo_market_pct: Num
+    ndo_marketable_limit_pct: Num
+    ndo_nonmarketable_limit_pct: Num
+    ndo_other_pct: Num
+    venues: tuple[A1Venue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class A1Month:
+    year: int
+    mon: int
+    sp500: A1Section | None
+    other_stocks: A1Section | None
+    options: A1Section | None
+
+    def section(self, section: Section) -> A1Section | None:
+        return getattr(self, section.value)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldOrderRoutingReport:
+    """606(a)(1) quarterly public report (``heldOrderRoutingPublicReport``)."""
+
+    version: str
+    bd: str
+    year: int
+    qtr: int
+    timestamp: datetime | None
+    months: tuple[A1Month, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class A1Cell:
+    """One reported cell of a 606(a)(1) report: a venue x section x month x order type.
+
+    ``rate`` is the reported ``...Cph`` value: cents per 100 shares for stocks, and (as real
+    options sections report it) cents per contract for options.
+    """
+
+    broker: str
+    year: int
+    quarter: int
+    month: int
+    section: Section
+    venue_name: str | None
+    mic: str | None
+    mpid: str | None
+    order_type: OrderType
+    venue_pct: Num  # % of the section's non-directed orders routed to the venue
+    routed_pct: Num  # % of the section's non-directed orders of this type routed to the venue
+    net_payment_usd: Num
+    rate: Num
+    venue_index: int  # 1-based position of the venue in its rVenues
+
+
+def a1_cells(report: HeldOrderRoutingReport) -> Iterator[A1Cell]:
+    """Flatten a 606(a)(1) report into one row per reported cell."""
+    for month in report.months:
+        for section in Section:
+            block = month.section(section)
+            if block is None:
+                continue
+            yield from section_cells(report.bd, report.year, report.qtr, month.mon, section, block)
+
+
+def section_cells(
+    broker: str, year: int, qtr: int, mon: int, section: Section, block: A1Section
+) -> Iterator[A1Cell]:
+    """Cells of one section-month (shared by the model flattener and the streaming reader)."""
+    for index, venue in enumerate(block.venues, start=1):
+        for order_type in OrderType:
+            yield A1Cell(
+                broker=broker,
+                year=year,
+                quarter=qtr,
+                month=mon,
+                section=section,
+                venue_name=venue.name,
+                mic=venue.mic,
+                mpid=venue.mpid,
+                order_type=order_type,
+                venue_pct=venue.order_pct,
+                routed_pct=venue.pct(order_type),
+                net_payment_usd=venue.usd(order_type),
+                rate=venue.cph(order_type),
+                venue_index=index,
+            )
+
+
+# ---------------------------------------------------------------- 606(b)(1)
+
+
+@dataclass(frozen=True, slots=True)
+class B1Transaction:
+    date: date
+    time: time
+
+
+@dataclass(frozen=True, slots=True)
+class B1Route:
+    venue_name: str | None
+    mic: str | None
+    mpid: str | None
+    transactions: tuple[B1Transaction, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class B1Order:
+    order_id: str
+    directed: bool
+    routes: tuple[B1Route, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRoutingReport:
+    """606(b)(1) customer report (``heldExemptNotHeldOrderRoutingCustomerReport``).
+
+    ``held``, ``not_held_exempt`` and ``options`` are ``None`` when the element is absent and
+    an empty tuple when it is present with no orders.
+    """
+
+    version: str
+    customer: str
+    bd: str
+    timestamp: datetime | None
+    start_date: date
+    end_date: date
+    held: tuple[B1Order, ...] | None
+    not_held_exempt: tuple[B1Order, ...] | None
+    options: tuple[B1Order, ...] | None
+
+
+# ---------------------------------------------------------------- 606(b)(3)
+
+
+@dataclass(frozen=True, slots=True)
+class B3IoiVenue:
+    venue_name: str
+    mic: str | None
+    mpid: str | None
+
+
+#: Numeric ``iVenue`` fields in schema order (XML element name, model attribute name).
+B3_VENUE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("routedShr", "routed_shr"),
+    ("iocRoutedShr", "ioc_routed_shr"),
+    ("furtherRoutableShr", "further_routable_shr"),
+    ("orderSizeShr", "order_size_shr"),
+    ("executedShr", "executed_shr"),
+    ("filledPct", "filled_pct"),
+    ("fillSizeShr", "fill_size_shr"),
+    ("netFeeOrRebateCph", "net_fee_or_rebate_cph"),
+    ("midpointShr", "midpoint_shr"),
+    ("midpointPct", "midpoint_pct"),
+    ("nearsideShr", "nearside_shr"),
+    ("nearsidePct", "nearside_pct"),
+    ("farsideShr", "farside_shr"),
+    ("farsidePct", "farside_pct"),
+    ("providedLiqudityShr", "provided_liquidity_shr"),  # sic: the SEC schema's spelling
+    ("providedLiquidityPct", "provided_liquidity_pct"),
+    ("orderDurationMsec", "order_duration_msec"),
+    ("providedLiquidityNetCph", "provided_liquidity_net_cph"),
+    ("removedLiquidityShr", "removed_liquidity_shr"),
+    ("removedLiquidityPct", "removed_liquidity_pct"),
+    ("removedLiquidityNetCph", "removed_liquidity_net_cph"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class B3Venue:
+    venue_name: str
+    services: str | None
+    mic: str | None
+    mpid: str | None
+    routed_shr: Num
+    ioc_routed_shr: Num
+    further_routable_shr: Num
+    order_size_shr: Num
+    executed_shr: Num
+    filled_pct: Num
+    fill_size_shr: Num
+    net_fee_or_rebate_cph: Num
+    midpoint_shr: Num
+    midpoint_pct: Num
+    nearside_shr: Num
+    nearside_pct: Num
+    farside_shr: Num
+    farside_pct: Num
+    provided_liquidity_shr: Num
+    provided_liquidity_pct: Num
+    order_duration_msec: Num
+    provided_liquidity_net_cph: Num
+    removed_liquidity_shr: Num
+    removed_liquidity_pct: Num
+    removed_liquidity_net_cph: Num
+
+
+@dataclass(frozen=True, slots=True)
+class B3Month:
+    year: int
+    mon: int
+    sent_shr: Num
+    executed_as_principal_shr: Num
+    ioi_exposed_ord: Num
+    ioi_exposed_venues: tuple[B3IoiVenue, ...]
+    routing_venues: tuple[B3Venue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NotHeldHandlingReport:
+    """606(b)(3) not-held order handling report (``notHeldOrderHandlingCustomerReport``)."""
+
+    version: str
+    customer: str
+    bd: str
+    timestamp: datetime | None
+    start_date: date
+    end_date: date
+    directed: tuple[B3Month, ...] | None
+    non_directed: tuple[B3Month, ...] | None
+
+
+Report606 = HeldOrderRoutingReport | CustomerRoutingReport | NotHeldHandlingReport

@@ -1,0 +1,1 @@
+"""Simulated market: quotes, retail orders, brokers, wholesalers, exchanges, payments."""

@@ -1,0 +1,1 @@
+"""DuckDB store: schema, idempotent ingestion with provenance, queries returning Arrow."""
