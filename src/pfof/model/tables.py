@@ -119,3 +119,62 @@ CANONICAL: dict[str, pa.Schema] = {
     "arrangements": ARRANGEMENTS,
     "payments": PAYMENTS,
 }
+
+#: Amended Rule 605 time horizons after execution, in nanoseconds, with column suffixes.
+HORIZONS_NS: dict[str, int] = {
+    "50ms": 50_000_000,
+    "1s": 1_000_000_000,
+    "15s": 15_000_000_000,
+    "1m": 60_000_000_000,
+    "5m": 300_000_000_000,
+}
+
+#: Per-order execution quality (one row per order), produced by ``engine.quality``.
+#: Per-share dollar amounts are signed so that positive is good for the customer where the
+#: name says "improvement"; spreads are positive when the customer paid. Null where a
+#: metric is undefined (no fill, no two-sided NBBO at receipt, ...). docs/metrics.md has
+#: the formulas.
+ORDER_QUALITY = pa.schema(
+    [
+        ("order_id", pa.string()),
+        ("broker", pa.string()),
+        ("customer_id", pa.string()),
+        ("symbol", pa.string()),
+        ("section", pa.string()),
+        ("side", pa.string()),
+        ("order_type", pa.string()),
+        ("quantity", pa.float64()),
+        ("limit_price", PRICE),
+        ("received_ts", TS),
+        ("nbbo_bid", PRICE),  # NBBO in force at receipt
+        ("nbbo_ask", PRICE),
+        ("nbbo_bid_size", pa.int64()),
+        ("nbbo_ask_size", pa.int64()),
+        ("nbbo_state", pa.string()),  # normal / locked / crossed / one_sided / empty / stale
+        ("quoted_spread", PRICE),  # ask - bid at receipt, $/share
+        ("executed_qty", pa.float64()),
+        ("avg_price", PRICE),  # volume-weighted execution price
+        ("first_fill_ts", TS),
+        ("last_fill_ts", TS),
+        ("time_to_first_fill_ms", pa.float64()),
+        ("time_to_completion_ms", pa.float64()),
+        ("fill_rate", pa.float64()),  # executed_qty / quantity
+        ("effective_spread", PRICE),  # 2 * side * (avg_price - mid at receipt), $/share
+        ("eq_ratio", pa.float64()),  # effective_spread / quoted_spread
+        ("price_improvement_per_share", PRICE),  # side-signed vs the NBBO far side at receipt
+        ("price_improvement_usd", PRICE),  # per share x executed_qty
+        ("quote_position", pa.string()),  # at / inside / outside (of the NBBO at receipt)
+        ("realized_spread_50ms", PRICE),  # 2 * side * (avg_price - mid at exec + h)
+        ("realized_spread_1s", PRICE),
+        ("realized_spread_15s", PRICE),
+        ("realized_spread_1m", PRICE),
+        ("realized_spread_5m", PRICE),
+        ("price_impact_50ms", PRICE),  # 2 * side * (mid at exec + h - mid at receipt)
+        ("price_impact_1s", PRICE),
+        ("price_impact_15s", PRICE),
+        ("price_impact_1m", PRICE),
+        ("price_impact_5m", PRICE),
+    ]
+)
+
+CANONICAL["order_quality"] = ORDER_QUALITY
