@@ -1,0 +1,769 @@
+"""SEC Rule 606 XML reports: read (strict or lenient), validate, stream and write.
+
+Three layers of rules, each reported with the element path and the rule's name:
+
+* **schema** rules (``sec606_schema``): exactly what the SEC's ``oh-20191231.xsd`` accepts;
+  ``strict_valid`` is true when none is broken.
+* **report** rules: what makes a schema-valid file unusable as a disclosure (not a 606 root,
+  months outside the stated quarter, placeholder venue names such as ``nan``, order-type
+  percentages far from 100). They reject a file in both modes.
+* **lenient** tolerances: deviations real brokers publish (Cph with two decimals, empty or
+  non-ISO ``mic``, blank values, missing ``xsi`` attributes, percentages summing to
+  99.9–100.1). Lenient reading keeps the data and lists each one as a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from lxml import etree
+
+from pfof.formats import xmlsafe
+from pfof.formats.sec606_schema import (
+    B3_VENUE_NUMERIC,
+    ORDER_TYPES_XML,
+    REPORT_ROOTS,
+    XSI,
+    Frame,
+    Violation,
+    walk,
+)
+from pfof.formats.xmlsafe import Source, UnsafeXMLError, source_name
+from pfof.model.enums import OrderType, ReportKind, Section
+from pfof.model.rule606 import (
+    B3_VENUE_FIELDS,
+    A1Cell,
+    A1Month,
+    A1Section,
+    A1Venue,
+    B1Order,
+    B1Route,
+    B1Transaction,
+    B3IoiVenue,
+    B3Month,
+    B3Venue,
+    CustomerRoutingReport,
+    HeldOrderRoutingReport,
+    NotHeldHandlingReport,
+    Report606,
+    section_cells,
+)
+from pfof.model.venues import is_iso_mic
+
+Mode = Literal["lenient", "strict"]
+
+SECTION_XML: dict[str, Section] = {
+    "rSP500": Section.SP500,
+    "rOtherStocks": Section.OTHER_STOCKS,
+    "rOptions": Section.OPTIONS,
+}
+ORDER_TYPE_XML: dict[OrderType, str] = dict(zip(OrderType, ORDER_TYPES_XML, strict=True))
+_PCT_XML = {
+    OrderType.MARKET: "marketPct",
+    OrderType.MARKETABLE_LIMIT: "marketableLimitPct",
+    OrderType.NON_MARKETABLE_LIMIT: "nonMarketableLimitPct",
+    OrderType.OTHER: "otherPct",
+}
+_NDO_XML = ("ndoMarketPct", "ndoMarketableLimitPct", "ndoNonmarketableLimitPct", "ndoOtherPct")
+PLACEHOLDER_NAMES = frozenset({"nan", "none", "null", "undefined", "#n/a"})
+PCT_TOLERANCE = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A broken rule at one place in one file."""
+
+    rule: str
+    path: str
+    message: str
+    line: int | None = None
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        where = f"line {self.line}, " if self.line else ""
+        return f"{where}{self.path}: {self.message} [{self.rule}]"
+
+
+class Rule606Error(ValueError):
+    """A report pfof refuses to read; ``issues`` says every rule it breaks and where."""
+
+    def __init__(self, source: str, issues: list[Issue]) -> None:
+        self.source = source
+        self.issues = issues
+        shown = "\n  ".join(str(i) for i in issues[:10])
+        more = f"\n  ... and {len(issues) - 10} more" if len(issues) > 10 else ""
+        super().__init__(f"{source}: not a readable Rule 606 report:\n  {shown}{more}")
+
+
+@dataclass
+class ReadResult:
+    """A report read from one source, with every tolerated deviation."""
+
+    source: str
+    kind: ReportKind
+    report: Report606
+    warnings: list[Issue]
+    strict_valid: bool
+
+
+@dataclass
+class CheckResult:
+    """Everything pfof finds in one file without keeping its data."""
+
+    source: str
+    kind: ReportKind | None
+    strict_valid: bool
+    errors: list[Issue]  # reject the file in lenient mode (and in strict mode)
+    warnings: list[Issue]  # lenient deviations; each is an error in strict mode
+    schema: list[Issue]  # the schema rules broken (strict verdict)
+
+    def ok(self, mode: Mode = "lenient") -> bool:
+        return not self.errors and (mode == "lenient" or self.strict_valid)
+
+
+def _issue(v: Violation, severity: Literal["error", "warning"]) -> Issue:
+    return Issue(
+        v.tolerable or v.rule if severity == "warning" else v.rule,
+        v.path,
+        v.message,
+        v.line,
+        severity,
+    )
+
+
+def _fatal(source: Source, exc: Exception) -> Issue:
+    if isinstance(exc, UnsafeXMLError):
+        return Issue(exc.rule, "", str(exc), None)
+    if isinstance(exc, etree.XMLSyntaxError):
+        line = exc.lineno if exc.lineno else None
+        return Issue("xml-syntax", "", f"not well-formed XML: {exc.msg}", line)
+    if isinstance(exc, OSError):
+        return Issue("io", "", f"cannot read {source_name(source)}: {exc}", None)
+    raise exc
+
+
+# ------------------------------------------------------------------ building
+
+
+class _Builder:
+    """Builds models (or streams cells) from validated elements and applies report rules."""
+
+    def __init__(self, keep: bool, emit_cells: bool) -> None:
+        self.keep = keep
+        self.emit_cells = emit_cells
+        self.cells: list[A1Cell] = []
+        self.issues: list[Issue] = []
+        self.report: Report606 | None = None
+        self.root_attrib: dict[str, str] = {}
+
+    def add(
+        self,
+        rule: str,
+        path: str,
+        message: str,
+        line: int | None,
+        severity: Literal["error", "warning"],
+    ) -> None:
+        self.issues.append(Issue(rule, path, message, line, severity))
+
+    @staticmethod
+    def _path(stack: list[Frame]) -> str:
+        return "/".join(f.segment for f in stack[1:])
+
+    def on_end(self, frame: Frame, stack: list[Frame]) -> Any:
+        handler = getattr(self, f"_end_{frame.name}", None)
+        if handler is None or frame.decl is None:
+            return None
+        return handler(frame, stack)
+
+    # -- 606(a)(1)
+    def _end_rVenue(self, f: Frame, stack: list[Frame]) -> Any:
+        v = f.values
+        mic = v.get("mic")
+        path = self._path(stack)
+        name = v.get("name")
+        if name is not None and name.strip().casefold() in PLACEHOLDER_NAMES:
+            self.add(
+                "placeholder-venue-name",
+                f"{path}/name",
+                f"venue name '{name}' is a placeholder, not a venue (a converter wrote a "
+                "missing value)",
+                f.line,
+                "error",
+            )
+        if "mic" in v and not mic:
+            self.add("mic-empty", f"{path}/mic", "mic is empty", f.line, "warning")
+        elif mic and not is_iso_mic(mic):
+            self.add(
+                "mic-not-iso",
+                f"{path}/mic",
+                f"mic '{mic}' is not an ISO 10383 MIC pfof "
+                "knows (perhaps an MPID or an exchange's short name)",
+                f.line,
+                "warning",
+            )
+        for ot in ORDER_TYPES_XML:
+            for unit in ("Usd", "Cph"):
+                tag = f"netPmtPaidRecv{ot}Orders{unit}"
+                if tag in v and v[tag] is None:
+                    self.add("blank-value", f"{path}/{tag}", f"{tag} is blank", f.line, "warning")
+        venue = A1Venue(
+            name=name,
+            mic=mic or None,
+            mpid=v.get("mpid") or None,
+            order_pct=v.get("orderPct"),
+            market_pct=v.get("marketPct"),
+            marketable_limit_pct=v.get("marketableLimitPct"),
+            non_marketable_limit_pct=v.get("nonMarketableLimitPct"),
+            other_pct=v.get("otherPct"),
+            market_usd=v.get("netPmtPaidRecvMarketOrdersUsd"),
+            market_cph=v.get("netPmtPaidRecvMarketOrdersCph"),
+            marketable_limit_usd=v.get("netPmtPaidRecvMarketableLimitOrdersUsd"),
+            marketable_limit_cph=v.get("netPmtPaidRecvMarketableLimitOrdersCph"),
+            non_marketable_limit_usd=v.get("netPmtPaidRecvNonMarketableLimitOrdersUsd"),
+            non_marketable_limit_cph=v.get("netPmtPaidRecvNonMarketableLimitOrdersCph"),
+            other_usd=v.get("netPmtPaidRecvOtherOrdersUsd"),
+            other_cph=v.get("netPmtPaidRecvOtherOrdersCph"),
+            material_aspects=v.get("materialAspects") or "",
+        )
+        if self.emit_cells and len(stack) >= 5:
+            root, month, section = stack[0].values, stack[1].values, stack[2].name
+            index = stack[3].counts.get("rVenue", 1)
+            for cell in section_cells(
+                root.get("bd", ""),
+                root.get("year", 0),
+                root.get("qtr", 0),
+                month.get("mon", 0),
+                SECTION_XML[section],
+                A1Section(None, None, None, None, None, (venue,)),
+            ):
+                self.cells.append(_reindex(cell, index))
+        return venue if self.keep else None
+
+    def _end_rVenues(self, f: Frame, stack: list[Frame]) -> Any:
+        return tuple(item for _, item in f.items)
+
+    def _section(self, f: Frame, stack: list[Frame]) -> Any:
+        v = f.values
+        parts = [v.get(n) for n in _NDO_XML]
+        path = self._path(stack)
+        if all(p is not None for p in parts):
+            total = sum(parts, Decimal(0))
+            if total != 0 and total != 100:
+                if abs(total - 100) <= PCT_TOLERANCE:
+                    self.add(
+                        "pct-sum",
+                        path,
+                        f"order-type percentages of non-directed orders sum "
+                        f"to {total}, not 100 (rounding)",
+                        f.line,
+                        "warning",
+                    )
+                else:
+                    self.add(
+                        "pct-sum",
+                        path,
+                        f"order-type percentages of non-directed orders "
+                        f"(ndoMarketPct + ndoMarketableLimitPct + ndoNonmarketableLimitPct + "
+                        f"ndoOtherPct) sum to {total}; they must sum to 100",
+                        f.line,
+                        "error",
+                    )
+        venues = next((item for name, item in f.items if name == "rVenues"), ())
+        return A1Section(
+            v.get("ndoPct"),
+            v.get("ndoMarketPct"),
+            v.get("ndoMarketableLimitPct"),
+            v.get("ndoNonmarketableLimitPct"),
+            v.get("ndoOtherPct"),
+            venues,
+        )
+
+    _end_rSP500 = _end_rOtherStocks = _end_rOptions = _section
+
+    def _end_rMonthly(self, f: Frame, stack: list[Frame]) -> Any:
+        v, root = f.values, stack[0].values
+        qtr, year = root.get("qtr"), root.get("year")
+        mon = v.get("mon")
+        if qtr is not None and mon is not None and not 3 * qtr - 2 <= mon <= 3 * qtr:
+            self.add(
+                "month-outside-quarter",
+                self._path(stack),
+                f"month {mon} is not in quarter {qtr} (months {3 * qtr - 2}-{3 * qtr})",
+                f.line,
+                "error",
+            )
+        if year is not None and v.get("year") is not None and v["year"] != year:
+            self.add(
+                "month-outside-quarter",
+                self._path(stack),
+                f"rMonthly year {v['year']} differs from the report year {year}",
+                f.line,
+                "error",
+            )
+        sections = {name: item for name, item in f.items}
+        return A1Month(
+            v.get("year"),
+            mon,
+            sections.get("rSP500"),
+            sections.get("rOtherStocks"),
+            sections.get("rOptions"),
+        )
+
+    def _root_checks(self, f: Frame) -> None:
+        if f"{{{XSI}}}noNamespaceSchemaLocation" not in self.root_attrib:
+            self.add(
+                "xsi-missing",
+                f.name,
+                "the root element has no xsi:noNamespaceSchemaLocation "
+                "attribute naming the SEC schema",
+                f.line,
+                "warning",
+            )
+
+    def _end_heldOrderRoutingPublicReport(self, f: Frame, stack: list[Frame]) -> Any:
+        self._root_checks(f)
+        v = f.values
+        months = tuple(item for _, item in f.items)
+        if len(months) < 3:
+            self.add(
+                "missing-months",
+                f.name,
+                f"the quarterly report has {len(months)} month(s) of data, not 3",
+                f.line,
+                "warning",
+            )
+        self.report = HeldOrderRoutingReport(
+            v.get("version"), v.get("bd"), v.get("year"), v.get("qtr"), v.get("timestamp"), months
+        )
+        return None
+
+    # -- 606(b)(1)
+    def _end_transaction(self, f: Frame, stack: list[Frame]) -> Any:
+        return B1Transaction(f.values.get("date"), f.values.get("time"))
+
+    def _end_route(self, f: Frame, stack: list[Frame]) -> Any:
+        v = f.values
+        return B1Route(
+            v.get("venueName"),
+            v.get("mic") or None,
+            v.get("mpid") or None,
+            tuple(item for _, item in f.items),
+        )
+
+    def _end_order(self, f: Frame, stack: list[Frame]) -> Any:
+        v = f.values
+        return B1Order(
+            v.get("orderId"), v.get("directed") == "Y", tuple(item for _, item in f.items)
+        )
+
+    def _order_list(self, f: Frame, stack: list[Frame]) -> Any:
+        return tuple(item for _, item in f.items)
+
+    _end_held = _end_notHeldExempt = _end_options = _order_list
+
+    def _end_heldExemptNotHeldOrderRoutingCustomerReport(self, f: Frame, stack: list[Frame]) -> Any:
+        self._root_checks(f)
+        v, lists = f.values, dict(f.items)
+        self.report = CustomerRoutingReport(
+            v.get("version"),
+            v.get("customer"),
+            v.get("bd"),
+            v.get("timestamp"),
+            v.get("startDate"),
+            v.get("endDate"),
+            lists.get("held"),
+            lists.get("notHeldExempt"),
+            lists.get("options"),
+        )
+        return None
+
+    # -- 606(b)(3)
+    def _end_ioiExposedVenue(self, f: Frame, stack: list[Frame]) -> Any:
+        v = f.values
+        return B3IoiVenue(v.get("venueName"), v.get("mic") or None, v.get("mpid") or None)
+
+    def _end_iVenue(self, f: Frame, stack: list[Frame]) -> Any:
+        v = f.values
+        numbers = {attr: v.get(xml) for xml, attr in B3_VENUE_FIELDS}
+        return B3Venue(
+            venue_name=v.get("venueName"),
+            services=v.get("services"),
+            mic=v.get("mic") or None,
+            mpid=v.get("mpid") or None,
+            **numbers,
+        )
+
+    def _venue_list(self, f: Frame, stack: list[Frame]) -> Any:
+        return tuple(item for _, item in f.items)
+
+    _end_ioiExposedVenueList = _end_routingVenueList = _venue_list
+
+    def _end_hMonthly(self, f: Frame, stack: list[Frame]) -> Any:
+        v, lists = f.values, dict(f.items)
+        return B3Month(
+            v.get("year"),
+            v.get("mon"),
+            v.get("sentShr"),
+            v.get("executedAsPrincipalShr"),
+            v.get("ioiExposedOrd"),
+            lists.get("ioiExposedVenueList", ()),
+            lists.get("routingVenueList", ()),
+        )
+
+    def _month_list(self, f: Frame, stack: list[Frame]) -> Any:
+        return tuple(item for _, item in f.items)
+
+    _end_hDirected = _end_hNondirected = _month_list
+
+    def _end_notHeldOrderHandlingCustomerReport(self, f: Frame, stack: list[Frame]) -> Any:
+        self._root_checks(f)
+        v, lists = f.values, dict(f.items)
+        self.report = NotHeldHandlingReport(
+            v.get("version"),
+            v.get("customer"),
+            v.get("bd"),
+            v.get("timestamp"),
+            v.get("startDate"),
+            v.get("endDate"),
+            lists.get("hDirected"),
+            lists.get("hNondirected"),
+        )
+        return None
+
+
+def _reindex(cell: A1Cell, index: int) -> A1Cell:
+    from dataclasses import replace
+
+    return replace(cell, venue_index=index)
+
+
+# ------------------------------------------------------------------ running
+
+
+@dataclass
+class _Run:
+    source: str
+    kind: ReportKind | None = None
+    violations: list[Violation] = field(default_factory=list)
+    fatal: list[Issue] = field(default_factory=list)
+    builder: _Builder | None = None
+
+    def result(self) -> CheckResult:
+        schema = self.fatal + [_issue(v, "error") for v in self.violations]
+        errors = list(self.fatal)
+        warnings: list[Issue] = []
+        for v in self.violations:
+            if v.tolerable:
+                warnings.append(_issue(v, "warning"))
+            else:
+                errors.append(_issue(v, "error"))
+        if self.builder is not None:
+            for issue in self.builder.issues:
+                (errors if issue.severity == "error" else warnings).append(issue)
+        if (
+            self.kind is None
+            and not self.fatal
+            and not any(v.rule == "root" for v in self.violations)
+        ):
+            errors.append(
+                Issue(
+                    "not-a-606-report",
+                    "",
+                    "the root element is not a Rule 606 "
+                    f"report (expected one of {', '.join(REPORT_ROOTS)})",
+                )
+            )
+        return CheckResult(self.source, self.kind, not schema, errors, warnings, schema)
+
+
+def _events(
+    source: Source,
+    run: _Run,
+    on_end: Callable[[Frame, list[Frame]], Any] | None,
+    builder: _Builder | None,
+) -> Iterator[None]:
+    """Drive one validation pass; yields after each element so callers can drain output."""
+    try:
+        events = xmlsafe.iterparse(source)
+        first = True
+        for walker in walk(_watch_root(events, run, builder), on_end):
+            if first:
+                first = False
+            run.violations = walker.violations
+            yield None
+    except (UnsafeXMLError, etree.XMLSyntaxError, OSError) as exc:
+        run.fatal.append(_fatal(source, exc))
+
+
+def _watch_root(
+    events: Iterator[tuple[str, Any]], run: _Run, builder: _Builder | None
+) -> Iterator[tuple[str, Any]]:
+    for event, elem in events:
+        if run.kind is None and event == "start" and elem.getparent() is None:
+            kind = REPORT_ROOTS.get(elem.tag) if isinstance(elem.tag, str) else None
+            run.kind = ReportKind(kind) if kind else None
+            if builder is not None:
+                builder.root_attrib = dict(elem.attrib)
+        yield event, elem
+
+
+def check(source: Source) -> CheckResult:
+    """Validate without keeping data: schema verdict, report-rule errors, lenient warnings."""
+    run = _Run(source_name(source))
+    builder = _Builder(keep=False, emit_cells=False)
+    run.builder = builder
+    for _ in _events(source, run, builder.on_end, builder):
+        pass
+    return run.result()
+
+
+def schema_violations(source: Source) -> list[Issue]:
+    """The SEC schema rules ``source`` breaks; ``[]`` means valid against oh-20191231.xsd."""
+    run = _Run(source_name(source))
+    for _ in _events(source, run, None, None):
+        pass
+    return run.fatal + [_issue(v, "error") for v in run.violations]
+
+
+def read_report(source: Source, *, mode: Mode = "lenient") -> ReadResult:
+    """Read a 606 report into its typed model; raise :class:`Rule606Error` when rejected."""
+    run = _Run(source_name(source))
+    builder = _Builder(keep=True, emit_cells=False)
+    run.builder = builder
+    for _ in _events(source, run, builder.on_end, builder):
+        pass
+    result = run.result()
+    errors = result.errors + (result.warnings if mode == "strict" else [])
+    if mode == "strict":
+        errors = result.schema + [e for e in result.errors if e not in result.schema]
+        errors = _dedupe(errors)
+    if errors or builder.report is None or result.kind is None:
+        raise Rule606Error(run.source, errors or [Issue("not-a-606-report", "", "no report")])
+    return ReadResult(run.source, result.kind, builder.report, result.warnings, result.strict_valid)
+
+
+def _dedupe(issues: list[Issue]) -> list[Issue]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for i in issues:
+        key = (i.rule, i.path, i.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(i)
+    return out
+
+
+def iter_a1_cells(
+    source: Source, *, mode: Mode = "lenient", warnings: list[Issue] | None = None
+) -> Iterator[A1Cell]:
+    """Stream the cells of a 606(a)(1) report in bounded memory.
+
+    Cells are yielded as their venues are read; a file that turns out to be rejected raises
+    :class:`Rule606Error` at the end, so callers that store cells must do so in a transaction.
+    Tolerated deviations are appended to ``warnings`` when given.
+    """
+    run = _Run(source_name(source))
+    builder = _Builder(keep=False, emit_cells=True)
+    run.builder = builder
+    for _ in _events(source, run, builder.on_end, builder):
+        if builder.cells:
+            yield from builder.cells
+            builder.cells.clear()
+    result = run.result()
+    errors = result.errors if mode == "lenient" else _dedupe(result.schema + result.errors)
+    if result.kind is not None and result.kind != ReportKind.A1:
+        errors = [
+            *errors,
+            Issue("report-kind", "", f"a {result.kind} report has no 606(a)(1) cells"),
+        ]
+    if errors:
+        raise Rule606Error(run.source, errors)
+    if warnings is not None:
+        warnings.extend(result.warnings)
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _fmt(value: Decimal | None, min_places: int = 0) -> str:
+    if value is None:
+        return ""
+    if value == 0:
+        value = abs(value)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent < min_places:
+        value = value.quantize(Decimal(1).scaleb(-min_places))
+    return format(value, "f")
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None) -> etree._Element:
+    child = etree.SubElement(parent, tag)
+    child.text = text
+    return child
+
+
+def _write_venue_id(
+    parent: etree._Element, name_tag: str, name: str | None, mic: str | None, mpid: str | None
+) -> None:
+    if name is not None:
+        _sub(parent, name_tag, name)
+        if mic is not None:
+            _sub(parent, "mic", mic)
+    else:
+        _sub(parent, "mic", mic or "")
+    if mpid is not None:
+        _sub(parent, "mpid", mpid)
+
+
+def _write_header(root: etree._Element, r: Any, customer: bool) -> None:
+    _sub(root, "version", r.version)
+    if customer:
+        _sub(root, "customer", r.customer)
+    _sub(root, "bd", r.bd)
+
+
+def _ts(value: Any) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def write_report(report: Report606) -> bytes:
+    """Serialise a report model to SEC-schema-valid XML (UTF-8, with XML declaration)."""
+    nsmap = {"xsi": XSI}
+    if isinstance(report, HeldOrderRoutingReport):
+        root = etree.Element("heldOrderRoutingPublicReport", nsmap=nsmap)
+        _write_header(root, report, False)
+        _sub(root, "year", str(report.year))
+        _sub(root, "qtr", str(report.qtr))
+        if report.timestamp is not None:
+            _sub(root, "timestamp", _ts(report.timestamp))
+        for month in report.months:
+            m = etree.SubElement(root, "rMonthly")
+            _sub(m, "year", str(month.year))
+            _sub(m, "mon", str(month.mon))
+            for tag, section in SECTION_XML.items():
+                block = month.section(section)
+                if block is not None:
+                    _write_section(etree.SubElement(m, tag), block)
+    elif isinstance(report, CustomerRoutingReport):
+        root = etree.Element("heldExemptNotHeldOrderRoutingCustomerReport", nsmap=nsmap)
+        _write_header(root, report, True)
+        if report.timestamp is not None:
+            _sub(root, "timestamp", _ts(report.timestamp))
+        _sub(root, "startDate", report.start_date.isoformat())
+        _sub(root, "endDate", report.end_date.isoformat())
+        for tag, orders in (
+            ("held", report.held),
+            ("notHeldExempt", report.not_held_exempt),
+            ("options", report.options),
+        ):
+            if orders is not None:
+                lst = etree.SubElement(root, tag)
+                for order in orders:
+                    _write_order(etree.SubElement(lst, "order"), order)
+    elif isinstance(report, NotHeldHandlingReport):
+        root = etree.Element("notHeldOrderHandlingCustomerReport", nsmap=nsmap)
+        _write_header(root, report, True)
+        if report.timestamp is not None:
+            _sub(root, "timestamp", _ts(report.timestamp))
+        _sub(root, "startDate", report.start_date.isoformat())
+        _sub(root, "endDate", report.end_date.isoformat())
+        for tag, months in (("hDirected", report.directed), ("hNondirected", report.non_directed)):
+            if months is not None:
+                lst = etree.SubElement(root, tag)
+                for month in months:
+                    _write_b3_month(etree.SubElement(lst, "hMonthly"), month)
+    else:
+        raise TypeError(f"not a Rule 606 report model: {type(report).__name__}")
+    root.set(f"{{{XSI}}}noNamespaceSchemaLocation", "oh-20191231.xsd")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _write_section(el: etree._Element, s: A1Section) -> None:
+    for tag, value in zip(
+        ("ndoPct", *_NDO_XML),
+        (
+            s.ndo_pct,
+            s.ndo_market_pct,
+            s.ndo_marketable_limit_pct,
+            s.ndo_nonmarketable_limit_pct,
+            s.ndo_other_pct,
+        ),
+        strict=True,
+    ):
+        _sub(el, tag, _fmt(value, 2))
+    venues = etree.SubElement(el, "rVenues")
+    for v in s.venues:
+        ve = etree.SubElement(venues, "rVenue")
+        _write_venue_id(ve, "name", v.name, v.mic, v.mpid)
+        _sub(ve, "orderPct", _fmt(v.order_pct, 2))
+        for ot in OrderType:
+            _sub(ve, _PCT_XML[ot], _fmt(v.pct(ot), 2))
+        for ot in OrderType:
+            _sub(ve, f"netPmtPaidRecv{ORDER_TYPE_XML[ot]}OrdersUsd", _fmt(v.usd(ot)))
+            _sub(ve, f"netPmtPaidRecv{ORDER_TYPE_XML[ot]}OrdersCph", _fmt(v.cph(ot), 4))
+        _sub(ve, "materialAspects", v.material_aspects)
+
+
+def _write_order(el: etree._Element, order: B1Order) -> None:
+    _sub(el, "orderId", order.order_id)
+    _sub(el, "directed", "Y" if order.directed else "N")
+    for route in order.routes:
+        re_ = etree.SubElement(el, "route")
+        _write_venue_id(re_, "venueName", route.venue_name, route.mic, route.mpid)
+        for t in route.transactions:
+            te = etree.SubElement(re_, "transaction")
+            _sub(te, "date", t.date.isoformat())
+            _sub(te, "time", t.time.strftime("%H:%M:%S"))
+
+
+_B3_TYPES = dict(B3_VENUE_NUMERIC)
+
+
+def _write_b3_month(el: etree._Element, m: B3Month) -> None:
+    _sub(el, "year", str(m.year))
+    _sub(el, "mon", str(m.mon))
+    _sub(el, "sentShr", _fmt(m.sent_shr))
+    _sub(el, "executedAsPrincipalShr", _fmt(m.executed_as_principal_shr))
+    _sub(el, "ioiExposedOrd", _fmt(m.ioi_exposed_ord))
+    ioi = etree.SubElement(el, "ioiExposedVenueList")
+    for v in m.ioi_exposed_venues:
+        ve = etree.SubElement(ioi, "ioiExposedVenue")
+        _sub(ve, "venueName", v.venue_name)
+        if v.mic is not None:
+            _sub(ve, "mic", v.mic)
+        if v.mpid is not None:
+            _sub(ve, "mpid", v.mpid)
+    routing = etree.SubElement(el, "routingVenueList")
+    for v in m.routing_venues:
+        ve = etree.SubElement(routing, "iVenue")
+        _sub(ve, "venueName", v.venue_name)
+        if v.services is not None:
+            _sub(ve, "services", v.services)
+        if v.mic is not None:
+            _sub(ve, "mic", v.mic)
+        if v.mpid is not None:
+            _sub(ve, "mpid", v.mpid)
+        for xml, attr in B3_VENUE_FIELDS:
+            kind = _B3_TYPES[xml]
+            places = 2 if kind == "PctOrNmType" else 4 if kind == "CphType" else 0
+            _sub(ve, xml, _fmt(getattr(v, attr), places))
+
+
+def validate_with_xsd(source: Source, xsd_path: str | Path) -> list[str]:
+    """Validate against an official schema file the user has (lxml); messages, [] if valid."""
+    schema = etree.XMLSchema(xmlsafe.parse_bytes(Path(xsd_path).read_bytes()))
+    if isinstance(source, (str, Path)):
+        data = Path(source).read_bytes()
+    elif isinstance(source, bytes):
+        data = source
+    else:
+        data = source.read()
+    doc = xmlsafe.parse_bytes(data)
+    if schema.validate(doc):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log]
