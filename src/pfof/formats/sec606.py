@@ -30,7 +30,7 @@ from pfof.formats.sec606_schema import (
     XSI,
     Frame,
     Violation,
-    walk,
+    Walker,
 )
 from pfof.formats.xmlsafe import Source, UnsafeXMLError, source_name
 from pfof.model.enums import OrderType, ReportKind, Section
@@ -50,7 +50,6 @@ from pfof.model.rule606 import (
     HeldOrderRoutingReport,
     NotHeldHandlingReport,
     Report606,
-    section_cells,
 )
 from pfof.model.venues import is_iso_mic
 
@@ -174,11 +173,9 @@ class _Builder:
     def _path(stack: list[Frame]) -> str:
         return "/".join(f.segment for f in stack[1:])
 
-    def on_end(self, frame: Frame, stack: list[Frame]) -> Any:
-        handler = getattr(self, f"_end_{frame.name}", None)
-        if handler is None or frame.decl is None:
-            return None
-        return handler(frame, stack)
+    def handlers(self) -> dict[str, Callable[[Frame, list[Frame]], Any]]:
+        """Element name -> the method building its value (the ``_end_<name>`` methods)."""
+        return {name[5:]: getattr(self, name) for name in dir(self) if name.startswith("_end_")}
 
     # -- 606(a)(1)
     def _end_rVenue(self, f: Frame, stack: list[Frame]) -> Any:
@@ -230,18 +227,30 @@ class _Builder:
             other_cph=v.get("netPmtPaidRecvOtherOrdersCph"),
             material_aspects=v.get("materialAspects") or "",
         )
-        if self.emit_cells and len(stack) >= 5:
-            root, month, section = stack[0].values, stack[1].values, stack[2].name
+        if self.emit_cells and len(stack) == 5:
+            root, mon = stack[0].values, stack[1].values.get("mon", 0)
+            broker, year, qtr = root.get("bd", ""), root.get("year", 0), root.get("qtr", 0)
+            section = SECTION_XML[stack[2].name]
             index = stack[3].counts.get("rVenue", 1)
-            for cell in section_cells(
-                root.get("bd", ""),
-                root.get("year", 0),
-                root.get("qtr", 0),
-                month.get("mon", 0),
-                SECTION_XML[section],
-                A1Section(None, None, None, None, None, (venue,)),
-            ):
-                self.cells.append(_reindex(cell, index))
+            for ot in OrderType:
+                self.cells.append(
+                    A1Cell(
+                        broker,
+                        year,
+                        qtr,
+                        mon,
+                        section,
+                        venue.name,
+                        venue.mic,
+                        venue.mpid,
+                        ot,
+                        venue.order_pct,
+                        venue.pct(ot),
+                        venue.usd(ot),
+                        venue.cph(ot),
+                        index,
+                    )
+                )
         return venue if self.keep else None
 
     def _end_rVenues(self, f: Frame, stack: list[Frame]) -> Any:
@@ -436,12 +445,6 @@ class _Builder:
         return None
 
 
-def _reindex(cell: A1Cell, index: int) -> A1Cell:
-    from dataclasses import replace
-
-    return replace(cell, venue_index=index)
-
-
 # ------------------------------------------------------------------ running
 
 
@@ -481,35 +484,26 @@ class _Run:
         return CheckResult(self.source, self.kind, not schema, errors, warnings, schema)
 
 
-def _events(
-    source: Source,
-    run: _Run,
-    on_end: Callable[[Frame, list[Frame]], Any] | None,
-    builder: _Builder | None,
-) -> Iterator[None]:
-    """Drive one validation pass; yields after each element so callers can drain output."""
+def _events(source: Source, run: _Run, builder: _Builder | None) -> Iterator[None]:
+    """Drive one validation pass; yields whenever the builder has streamed cells waiting."""
+    walker = Walker(builder.handlers() if builder is not None else None)
+    run.violations = walker.violations
     try:
-        events = xmlsafe.iterparse(source)
-        first = True
-        for walker in walk(_watch_root(events, run, builder), on_end):
-            if first:
-                first = False
-            run.violations = walker.violations
-            yield None
+        for event, elem in xmlsafe.iterparse(source):
+            if event == "start":
+                if not walker.stack:
+                    tag = elem.tag if isinstance(elem.tag, str) else ""
+                    kind = REPORT_ROOTS.get(tag)
+                    run.kind = ReportKind(kind) if kind else None
+                    if builder is not None:
+                        builder.root_attrib = dict(elem.attrib)
+                walker.start(elem)
+            else:
+                walker.end(elem)
+                if builder is not None and builder.cells:
+                    yield None
     except (UnsafeXMLError, etree.XMLSyntaxError, OSError) as exc:
         run.fatal.append(_fatal(source, exc))
-
-
-def _watch_root(
-    events: Iterator[tuple[str, Any]], run: _Run, builder: _Builder | None
-) -> Iterator[tuple[str, Any]]:
-    for event, elem in events:
-        if run.kind is None and event == "start" and elem.getparent() is None:
-            kind = REPORT_ROOTS.get(elem.tag) if isinstance(elem.tag, str) else None
-            run.kind = ReportKind(kind) if kind else None
-            if builder is not None:
-                builder.root_attrib = dict(elem.attrib)
-        yield event, elem
 
 
 def check(source: Source) -> CheckResult:
@@ -517,7 +511,7 @@ def check(source: Source) -> CheckResult:
     run = _Run(source_name(source))
     builder = _Builder(keep=False, emit_cells=False)
     run.builder = builder
-    for _ in _events(source, run, builder.on_end, builder):
+    for _ in _events(source, run, builder):
         pass
     return run.result()
 
@@ -525,7 +519,7 @@ def check(source: Source) -> CheckResult:
 def schema_violations(source: Source) -> list[Issue]:
     """The SEC schema rules ``source`` breaks; ``[]`` means valid against oh-20191231.xsd."""
     run = _Run(source_name(source))
-    for _ in _events(source, run, None, None):
+    for _ in _events(source, run, None):
         pass
     return run.fatal + [_issue(v, "error") for v in run.violations]
 
@@ -535,7 +529,7 @@ def read_report(source: Source, *, mode: Mode = "lenient") -> ReadResult:
     run = _Run(source_name(source))
     builder = _Builder(keep=True, emit_cells=False)
     run.builder = builder
-    for _ in _events(source, run, builder.on_end, builder):
+    for _ in _events(source, run, builder):
         pass
     result = run.result()
     errors = result.errors + (result.warnings if mode == "strict" else [])
@@ -570,7 +564,7 @@ def iter_a1_cells(
     run = _Run(source_name(source))
     builder = _Builder(keep=False, emit_cells=True)
     run.builder = builder
-    for _ in _events(source, run, builder.on_end, builder):
+    for _ in _events(source, run, builder):
         if builder.cells:
             yield from builder.cells
             builder.cells.clear()

@@ -10,8 +10,8 @@ validation against the official XSD on every shared file and on thousands of mut
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -25,7 +25,18 @@ _WS_RUN = re.compile(r"[ \t\n\r]+")
 
 def collapse(text: str) -> str:
     """XSD ``whiteSpace=collapse``: runs of XML white space become one space, ends trimmed."""
-    return _WS_RUN.sub(" ", text).strip(" ") if text else ""
+    if not text:
+        return ""
+    if (
+        "  " not in text
+        and "\t" not in text
+        and "\n" not in text
+        and "\r" not in text
+        and text[0] != " "
+        and text[-1] != " "
+    ):
+        return text
+    return _WS_RUN.sub(" ", text).strip(" ")
 
 
 # ------------------------------------------------------------------ simple types
@@ -639,7 +650,7 @@ def nfa_of(element: Element) -> Nfa:
 # ------------------------------------------------------------------ streaming validation
 
 
-@dataclass
+@dataclass(slots=True)
 class Violation:
     """One schema rule broken at one element."""
 
@@ -650,43 +661,72 @@ class Violation:
     tolerable: str | None = None  # lenient rule name when reading may continue
 
 
-@dataclass
 class Frame:
-    """Validation state of one open element."""
+    """Validation state of one open element (complex elements carry more state)."""
 
-    name: str
-    decl: Element | None
-    segment: str
-    line: int | None
-    states: frozenset[int] | None = None
-    broken: bool = False
-    label: str | None = None
-    values: dict[str, Any] = field(default_factory=dict)  # simple children: name -> value
-    counts: dict[str, int] = field(default_factory=dict)
-    items: list[Any] = field(default_factory=list)  # built values of complex children
-    keys: dict[str, dict[tuple[Any, ...], str]] | None = None  # unique constraint tables
-    texted: bool = False  # a text-in-element-only violation was already reported
+    __slots__ = (
+        "broken",
+        "count",
+        "counts",
+        "decl",
+        "elem",
+        "items",
+        "keys",
+        "label",
+        "line",
+        "name",
+        "repeat",
+        "states",
+        "texted",
+        "values",
+    )
+
+    def __init__(
+        self, name: str, decl: Element | None, line: int | None, repeat: bool, count: int
+    ) -> None:
+        self.name = name
+        self.decl = decl
+        self.line = line
+        self.repeat = repeat
+        self.count = count
+        self.broken = False
+        self.texted = False
+        self.label: str | None = None
+        self.states: frozenset[int] | None = None
+        self.values: dict[str, Any] = {}
+        self.counts: dict[str, int] = {}
+        self.items: list[tuple[str, Any]] = []
+        self.keys: dict[str, dict[tuple[Any, ...], str]] | None = None
+
+    @property
+    def segment(self) -> str:
+        if self.label is not None:
+            return f"{self.name}[mon={self.label}]"
+        return f"{self.name}[{self.count}]" if self.repeat or self.count > 1 else self.name
 
 
 #: Elements whose path segment is labelled by their ``mon`` child.
 _LABELLED = {"rMonthly", "hMonthly"}
+#: Names that end a unique constraint's selector (only these need key bookkeeping).
+_SELECTED = {u.selector[-1] for e in GLOBAL_ELEMENTS.values() for u in e.uniques} | {"hMonthly"}
+_ALLOWED_XSI = (f"{{{XSI}}}noNamespaceSchemaLocation", f"{{{XSI}}}schemaLocation")
 
 
 class Walker:
     """Validate a parsed stream element by element, calling ``on_end`` to build values.
 
-    ``on_end(frame, path)`` returns the value stored in the parent frame's ``items`` (or
-    ``None`` to store nothing); the builder may also emit records elsewhere. Previous
-    siblings are freed as the walk goes, so memory does not grow with the document.
+    ``on_end`` maps an element name to a function ``(frame, stack) -> value``; the value is
+    stored in the parent frame's ``items``. Finished subtrees are freed as the walk goes, so
+    memory does not grow with the document.
     """
 
-    def __init__(self, on_end: Callable[[Frame, list[Frame]], Any] | None = None) -> None:
+    def __init__(
+        self, on_end: dict[str, Callable[[Frame, list[Frame]], Any]] | None = None
+    ) -> None:
         self.violations: list[Violation] = []
         self.stack: list[Frame] = []
-        self.root_name: str | None = None
-        self.on_end = on_end
+        self.on_end = on_end or {}
 
-    # -- helpers
     def path(self, upto: int | None = None) -> str:
         frames = self.stack[1:upto]
         return "/".join(f.segment for f in frames) or (self.stack[0].name if self.stack else "")
@@ -703,51 +743,55 @@ class Walker:
             Violation(rule, self.path() if path is None else path, message, line, tolerable)
         )
 
-    # -- events
     def start(self, elem: Any) -> None:
-        tag = elem.tag
-        line = elem.sourceline
-        name = tag if isinstance(tag, str) else str(tag)
-        if not self.stack:
-            self.root_name = name
+        name = elem.tag
+        if not isinstance(name, str):
+            name = str(name)
+        stack = self.stack
+        if not stack:
             decl = GLOBAL_ELEMENTS.get(name)
-            frame = Frame(name, decl, name, line)
-            self.stack.append(frame)
+            frame = Frame(name, decl, elem.sourceline, False, 1)
+            stack.append(frame)
             if decl is None:
                 self.add(
                     "root",
                     f"element '{name}' is not a Rule 606 report root (expected one "
                     f"of {', '.join(REPORT_ROOTS)})",
-                    line,
+                    frame.line,
                 )
         else:
-            parent = self.stack[-1]
+            parent = stack[-1]
+            count = parent.counts.get(name, 0) + 1
+            parent.counts[name] = count
             decl = None
             repeat = False
-            if parent.decl is not None and parent.decl.simple is not None:
+            pdecl = parent.decl
+            if pdecl is None:
+                pass
+            elif pdecl.simple is not None:
                 if not parent.broken:
                     self.add(
                         "simple-content",
                         f"element '{name}' is not allowed inside "
                         f"'{parent.name}', which holds only a value",
-                        line,
+                        elem.sourceline,
                     )
                     parent.broken = True
-            elif parent.decl is not None and parent.states is not None and not parent.broken:
-                stepped = nfa_of(parent.decl).step(parent.states, name)
+            elif parent.states is not None and not parent.broken:
+                assert pdecl.nfa is not None
+                stepped = pdecl.nfa.step(parent.states, name)
                 if stepped is None:
-                    expected = nfa_of(parent.decl).expected(parent.states)
+                    expected = pdecl.nfa.expected(parent.states)
                     hint = (
                         f"expected {' or '.join(expected)}"
                         if expected
                         else "expected no more elements"
                     )
-                    count = parent.counts.get(name, 0) + 1
                     self.add(
                         "content",
                         f"element '{name}' is not expected here; {hint}",
-                        line,
-                        path=self._child_path(name, count, True),
+                        elem.sourceline,
+                        path=self._child_path(name, count),
                     )
                     parent.broken = True
                     decl = GLOBAL_ELEMENTS.get(name)
@@ -756,27 +800,23 @@ class Walker:
                     decl = occ.element
                     repeat = occ.max is None or occ.max > 1
             else:
-                decl = GLOBAL_ELEMENTS.get(name) if parent.decl is not None else None
-            count = parent.counts.get(name, 0) + 1
-            parent.counts[name] = count
-            segment = f"{name}[{count}]" if repeat or count > 1 else name
-            frame = Frame(name, decl, segment, line)
-            self.stack.append(frame)
-        frame = self.stack[-1]
+                decl = GLOBAL_ELEMENTS.get(name)
+            frame = Frame(name, decl, elem.sourceline, repeat, count)
+            stack.append(frame)
         if decl is not None and decl.content is not None:
             frame.states = nfa_of(decl).initial
             if decl.uniques:
                 frame.keys = {u.name: {} for u in decl.uniques}
-        self._attributes(elem, frame)
+        if elem.keys():
+            self._attributes(elem, frame)
 
-    def _child_path(self, name: str, count: int, repeat: bool) -> str:
-        base = self.path()
-        seg = f"{name}[{count}]" if repeat or count > 1 else name
-        return f"{base}/{seg}" if len(self.stack) > 1 else seg
+    def _child_path(self, name: str, count: int) -> str:
+        seg = f"{name}[{count}]" if count > 1 else name
+        return f"{self.path()}/{seg}" if len(self.stack) > 1 else seg
 
     def _attributes(self, elem: Any, frame: Frame) -> None:
-        for attr in elem.attrib:
-            if attr in (f"{{{XSI}}}noNamespaceSchemaLocation", f"{{{XSI}}}schemaLocation"):
+        for attr in elem.keys():
+            if attr in _ALLOWED_XSI:
                 continue
             shown = attr.replace(f"{{{XSI}}}", "xsi:")
             if attr.startswith(f"{{{XSI}}}"):
@@ -794,15 +834,15 @@ class Walker:
                     tolerable="unknown-attribute",
                 )
 
-    def end(self, elem: Any) -> Any:
-        frame = self.stack[-1]
+    def end(self, elem: Any) -> None:
+        stack = self.stack
+        frame = stack[-1]
         decl = frame.decl
-        value: Any = None
+        parent = stack[-2] if len(stack) > 1 else None
         if decl is not None and decl.simple is not None:
             if not frame.broken:
-                raw = elem.text or ""
                 try:
-                    value = decl.simple(raw)
+                    value = decl.simple.parse(elem.text or "")
                 except Invalid as bad:
                     self.add(
                         decl.simple.name,
@@ -810,12 +850,30 @@ class Walker:
                         frame.line,
                         bad.tolerable or None,
                     )
-                    value = bad.fallback if bad.tolerable else None
-                    frame.broken = bad.tolerable is None
-        elif decl is not None and decl.content is not None:
-            self._element_only_text(elem, frame)
+                    if bad.tolerable is None:
+                        stack.pop()
+                        return
+                    value = bad.fallback
+                if parent is not None:
+                    parent.values[frame.name] = value
+                    if frame.name == "mon" and value is not None and parent.name in _LABELLED:
+                        parent.label = str(value)
+            stack.pop()
+            return
+        if decl is not None and decl.content is not None:
+            if not frame.texted:
+                text = elem.text
+                if text and text.strip(_WS):
+                    self._text_error(frame, text, len(stack))
+                else:
+                    for child in elem:
+                        tail = child.tail
+                        if tail and tail.strip(_WS):
+                            self._text_error(frame, tail, len(stack))
+                            break
             if not frame.broken and frame.states is not None:
-                nfa = nfa_of(decl)
+                nfa = decl.nfa
+                assert nfa is not None
                 if not nfa.accepts(frame.states):
                     missing = nfa.expected(frame.states)
                     self.add(
@@ -823,57 +881,41 @@ class Walker:
                         f"element '{frame.name}' is incomplete: expected {' or '.join(missing)}",
                         frame.line,
                     )
-        if len(self.stack) > 1:
-            parent = self.stack[-2]
-            if decl is not None and decl.simple is not None and not frame.broken:
-                parent.values[frame.name] = value
-                if frame.name == "mon" and parent.name in _LABELLED and value is not None:
-                    parent.label = str(value)
-                    parent.segment = f"{parent.name}[mon={value}]"
+        if frame.name in _SELECTED:
             self._check_uniques(frame)
-        else:
-            self._check_uniques(frame)
-        built = self.on_end(frame, self.stack) if self.on_end is not None else None
-        if len(self.stack) > 1 and built is not None:
-            self.stack[-2].items.append((frame.name, built))
-        self.stack.pop()
-        # free what is done: the previous siblings (their tails were checked by the parent)
-        parent_elem = elem.getparent()
-        if parent_elem is not None:
-            prev = elem.getprevious()
+        handler = self.on_end.get(frame.name)
+        if handler is not None and decl is not None:
+            built = handler(frame, stack)
+            if built is not None and parent is not None:
+                parent.items.append((frame.name, built))
+        stack.pop()
+        # free what is done: this element's children and its finished previous siblings
+        del elem[:]
+        prev = elem.getprevious()
+        if prev is not None:
+            parent_elem = elem.getparent()
             while prev is not None:
-                if prev.tail and prev.tail.strip(_WS) and self.stack:
-                    self._text_error(self.stack[-1], prev.tail)
+                tail = prev.tail
+                if tail and tail.strip(_WS) and parent is not None:
+                    self._text_error(parent, tail, len(stack))
                 parent_elem.remove(prev)
                 prev = elem.getprevious()
-        for child in list(elem):
-            elem.remove(child)
-        return value
 
-    def _element_only_text(self, elem: Any, frame: Frame) -> None:
-        texts = [elem.text or ""] + [c.tail or "" for c in elem]
-        for text in texts:
-            if text.strip(_WS):
-                self._text_error(frame, text)
-                break
-
-    def _text_error(self, frame: Frame, text: str) -> None:
+    def _text_error(self, frame: Frame, text: str, depth: int) -> None:
         if frame.decl is None or frame.decl.content is None or frame.texted:
             return
         frame.texted = True
         snippet = text.strip(_WS)[:40]
-        idx = self.stack.index(frame) + 1 if frame in self.stack else None
         self.add(
             "text",
             f"text '{snippet}' is not allowed inside '{frame.name}', which holds only elements",
             frame.line,
-            path=self.path(idx),
+            path=self.path(depth),
         )
 
     def _check_uniques(self, frame: Frame) -> None:
-        # The frame just ended; find scopes whose selector matches its position.
         depth = len(self.stack) - 1
-        for scope_index in range(depth - 1, -1, -1):
+        for scope_index in range(depth - 1, max(depth - 3, -1), -1):
             scope = self.stack[scope_index]
             if scope.keys is None or scope.decl is None:
                 continue
@@ -883,32 +925,21 @@ class Walker:
                     continue
                 if any(frame.values.get(f) is None for f in unique.fields):
                     continue  # an absent field takes the element out of the constraint
-                key = [frame.values[f] for f in unique.fields]
+                key = tuple(frame.values[f] for f in unique.fields)
                 table = scope.keys[unique.name]
-                k = tuple(key)
-                if k in table:
-                    shown = ", ".join(f"{f}={v!r}" for f, v in zip(unique.fields, k, strict=True))
+                if key in table:
+                    shown = ", ".join(f"{f}={v!r}" for f, v in zip(unique.fields, key, strict=True))
+                    tolerable = (
+                        None
+                        if unique.name.lower().endswith("monthly") or unique.name.endswith("_month")
+                        else "duplicate-key"
+                    )
                     self.add(
                         unique.name,
-                        f"duplicate {shown}: already used at {table[k]} "
+                        f"duplicate {shown}: already used at {table[key]} "
                         f"(unique constraint {unique.name})",
                         frame.line,
-                        tolerable=None
-                        if unique.name.endswith("month") or unique.name.endswith("Monthly")
-                        else "duplicate-key",
+                        tolerable,
                     )
                 else:
-                    table[k] = self.path()
-
-
-def walk(
-    events: Iterator[tuple[str, Any]], on_end: Callable[[Frame, list[Frame]], Any] | None = None
-) -> Iterator[Walker]:
-    """Drive a :class:`Walker` over ``(event, element)`` pairs; yields it after each end event."""
-    walker = Walker(on_end)
-    for event, elem in events:
-        if event == "start":
-            walker.start(elem)
-        else:
-            walker.end(elem)
-            yield walker
+                    table[key] = self.path()
