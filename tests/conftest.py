@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 SHARED = Path(os.environ.get("PFOF_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 
@@ -24,3 +25,11 @@ def shared_path(*parts: str) -> Path:
 def shared() -> Path:
     """The ../shared folder (skips when absent, fails in CI where it must be present)."""
     return shared_path()
+
+
+settings.register_profile(
+    "pfof",
+    deadline=None,  # CI machines are shared and slow; speed lives in benchmarks/
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pfof"))
