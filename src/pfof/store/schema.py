@@ -1,0 +1,118 @@
+"""DuckDB schema of ingested Rule 606 reports, with per-file provenance.
+
+``sources`` holds one row per ingested file (keyed by its SHA-256, so the same bytes are never
+ingested twice, whatever their path). Report rows reference it: ``disclosures_606`` has one row
+per reported 606(a)(1) cell (the :class:`~pfof.model.rule606.A1Cell` fields), ``routes_606b1``
+one row per reported route transaction of a 606(b)(1) report and ``venues_606b3`` one row per
+venue-month of a 606(b)(3) report. Reported numbers are exact decimals: ``DECIMAL(38, 10)`` for
+606(a)(1) (the format has 2 or 4 places) and ``DECIMAL(38, 18)`` for 606(b)(3) averages; a value
+with more places is rejected rather than rounded.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from pfof.model.rule606 import B3_VENUE_FIELDS
+
+SCHEMA_VERSION = 1
+NUM = "DECIMAL(38, 10)"
+NUM_B3 = "DECIMAL(38, 18)"  # 606(b)(3) averages carry many decimals (the SEC sample has 12)
+
+_B3_NUMERIC = ",\n    ".join(f"{attr} {NUM_B3}" for _, attr in B3_VENUE_FIELDS)
+
+DDL: tuple[str, ...] = (
+    """
+CREATE TABLE IF NOT EXISTS pfof_meta (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR NOT NULL
+)""",
+    """
+CREATE TABLE IF NOT EXISTS sources (
+    sha256 VARCHAR PRIMARY KEY,        -- hex digest of the file's bytes
+    path VARCHAR NOT NULL,             -- display path when first ingested (zip!member)
+    kind VARCHAR NOT NULL,             -- a1 | b1 | b3
+    broker VARCHAR,                    -- <bd> as reported
+    year INTEGER,
+    quarter INTEGER,
+    ingested_at TIMESTAMPTZ NOT NULL,
+    strict_valid BOOLEAN NOT NULL,     -- schema-valid as published
+    warnings JSON NOT NULL,            -- list of reader issues (lenient deviations)
+    n_rows BIGINT NOT NULL             -- rows written to the report table
+)""",
+    f"""
+CREATE TABLE IF NOT EXISTS disclosures_606 (
+    sha256 VARCHAR NOT NULL REFERENCES sources (sha256),
+    broker VARCHAR NOT NULL,
+    year INTEGER NOT NULL,
+    quarter INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    section VARCHAR NOT NULL,          -- sp500 | other_stocks | options
+    venue_index INTEGER NOT NULL,      -- 1-based position in the section-month's rVenues
+    venue_name VARCHAR,
+    mic VARCHAR,
+    mpid VARCHAR,
+    order_type VARCHAR NOT NULL,       -- market | marketable_limit | non_marketable_limit | other
+    venue_pct {NUM},                   -- % of non-directed orders routed to the venue
+    routed_pct {NUM},                  -- % of non-directed orders of this type routed there
+    net_payment_usd {NUM},             -- net payment received (negative: paid), dollars
+    rate {NUM}                         -- cents per 100 shares (stocks) / per contract (options)
+)""",
+    """
+CREATE TABLE IF NOT EXISTS routes_606b1 (
+    sha256 VARCHAR NOT NULL REFERENCES sources (sha256),
+    broker VARCHAR NOT NULL,
+    customer VARCHAR NOT NULL,
+    category VARCHAR NOT NULL,         -- held | not_held_exempt | options
+    order_id VARCHAR NOT NULL,
+    directed BOOLEAN NOT NULL,
+    route_index INTEGER NOT NULL,
+    venue_name VARCHAR,
+    mic VARCHAR,
+    mpid VARCHAR,
+    tx_date DATE,
+    tx_time TIME
+)""",
+    f"""
+CREATE TABLE IF NOT EXISTS venues_606b3 (
+    sha256 VARCHAR NOT NULL REFERENCES sources (sha256),
+    broker VARCHAR NOT NULL,
+    customer VARCHAR NOT NULL,
+    directed BOOLEAN NOT NULL,
+    year INTEGER NOT NULL,
+    month INTEGER NOT NULL,
+    venue_index INTEGER NOT NULL,
+    venue_name VARCHAR NOT NULL,
+    services VARCHAR,
+    mic VARCHAR,
+    mpid VARCHAR,
+    {_B3_NUMERIC}
+)""",
+)
+
+#: Report tables that reference ``sources`` (child rows of one ingested file).
+REPORT_TABLES: tuple[str, ...] = ("disclosures_606", "routes_606b1", "venues_606b3")
+
+
+def connect(path: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a pfof DuckDB file with the schema in place."""
+    con = duckdb.connect(path, read_only=read_only)
+    if not read_only:
+        ensure_schema(con)
+    return con
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables (idempotent) and record the schema version."""
+    con.execute("BEGIN")
+    try:
+        for statement in DDL:
+            con.execute(statement)
+        con.execute(
+            "INSERT INTO pfof_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+            [str(SCHEMA_VERSION)],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
