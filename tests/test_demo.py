@@ -34,7 +34,7 @@ def test_demo_stores_strict_valid_reports_and_compares_brokers(tmp_path):
 
     con = duckdb.connect(str(out / "pfof.duckdb"), read_only=True)
     try:
-        assert con.execute("select count(*) from sources").fetchone()[0] == len(files)
+        assert con.execute("select count(*) from sources").fetchall() == [(len(files),)]
     finally:
         con.close()
     listed = runner.invoke(app, ["brokers", "--db", str(out / "pfof.duckdb"), "--json"])

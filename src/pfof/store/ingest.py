@@ -139,7 +139,9 @@ def ingest_one(
     if isinstance(data, OSError):
         return Outcome(path, "rejected", f"cannot read file: {data}")
     sha = hashlib.sha256(data).hexdigest()
-    known = con.execute("SELECT path FROM sources WHERE sha256 = ?", [sha]).fetchone()
+    # fetchall, not fetchone: DuckDB refuses the next statement while a result is unfinished
+    rows = con.execute("SELECT path FROM sources WHERE sha256 = ?", [sha]).fetchall()
+    known = rows[0] if rows else None
     if known is not None:
         return Outcome(path, "skipped", f"already ingested (as {known[0]})", sha256=sha)
     stream = io.BytesIO(data)
