@@ -32,7 +32,7 @@ DbOption = Annotated[
     Path, typer.Option("--db", help="DuckDB file of the store (created by `pfof ingest`).")
 ]
 
-#: The default output's two tables: (title, [(record key, header)]).
+#: The default output's tables: (title, [(record key, header)]).
 _PAYMENTS = (
     "Net payment for order flow per broker and quarter (USD, Rule 606)",
     [
@@ -43,12 +43,19 @@ _PAYMENTS = (
         ("sp500_usd", "S&P 500"),
         ("other_stocks_usd", "Other stocks"),
         ("options_usd", "Options"),
-        ("market_usd", "Market"),
-        ("marketable_limit_usd", "Mkt limit"),
-        ("non_marketable_limit_usd", "Non-mkt limit"),
-        ("other_usd", "Other"),
         ("top_venue", "Top venue"),
         ("top_venue_share_pct", "Top %"),
+    ],
+)
+_ORDER_TYPES = (
+    "Net payment by order type (USD)",
+    [
+        ("broker", "Broker"),
+        ("period", "Quarter"),
+        ("market_usd", "Market"),
+        ("marketable_limit_usd", "Marketable limit"),
+        ("non_marketable_limit_usd", "Non-marketable limit"),
+        ("other_usd", "Other"),
     ],
 )
 _RATES = (
@@ -66,7 +73,7 @@ _RATES = (
         ("options_hhi", "HHI options"),
     ],
 )
-_MONEY = {key for key, _ in _PAYMENTS[1] if key.endswith("_usd")}
+_MONEY = {key for key, _ in _PAYMENTS[1] + _ORDER_TYPES[1] if key.endswith("_usd")}
 
 
 def register(app: typer.Typer) -> None:
@@ -203,7 +210,7 @@ def _print_brokers(rows: list[BrokerQuarter], merged: list[VenueSpelling]) -> No
         console.print("no 606(a)(1) reports in the store")
         return
     records = [{**bq.to_json(), "period": f"{bq.year} Q{bq.quarter}"} for bq in rows]
-    for title, columns in (_PAYMENTS, _RATES):
+    for title, columns in (_PAYMENTS, _ORDER_TYPES, _RATES):
         table = Table(title=title)
         for key, header in columns:
             table.add_column(

@@ -654,8 +654,8 @@ def _broker_quarter(
         else:
             bq.implied_shares += volume
     bq.stock_order_type_rate = {ot: acc.rate for ot, acc in stock_types.items()}
-    if venue_usd:
-        top = max(venue_usd.items(), key=lambda item: (item[1], item[0]))
+    top = max(venue_usd.items(), key=lambda item: (item[1], item[0])) if venue_usd else None
+    if top is not None and top[1] > 0:  # no "top-paying" venue when no venue paid
         bq.top_venue = resolver.name(top[0])
         bq.top_venue_usd = top[1]
         bq.top_venue_share = _div(top[1], bq.total_usd) if bq.total_usd > 0 else None
