@@ -143,7 +143,10 @@ def _print_ingest_summary(console: Console, summary: IngestSummary, db: Path) ->
     for outcome in skipped:
         say("[yellow]skipped[/] ", outcome, outcome.reason)
     for outcome in rejected:
-        say("[red]rejected[/]", outcome, outcome.reason)
+        lines = outcome.reason.splitlines()
+        if len(lines) > 4:  # `pfof rule606 validate` lists all
+            lines = [*lines[:4], f"  ... and {len(lines) - 4} more"]
+        say("[red]rejected[/]", outcome, "\n".join(lines))
     console.print(
         f"[bold]{len(ingested)} ingested ({summary.rows} rows), {len(skipped)} skipped, "
         f"{len(rejected)} rejected[/] -> {escape(str(db))}",
