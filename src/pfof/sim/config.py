@@ -1,0 +1,211 @@
+"""Simulation parameters, with a default multi-broker market and the ``demo`` preset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from pfof.sim.brokers import (
+    EXCHANGES,
+    Broker,
+    RoutingPolicy,
+    all_terms,
+    per_share_terms,
+    spread_fraction_terms,
+)
+from pfof.sim.venues import (
+    EQUITY_EXCHANGES,
+    EXCHANGE_BY_MIC,
+    WHOLESALER_BY_ID,
+    PriceImprovementModel,
+)
+
+
+def default_brokers() -> tuple[Broker, ...]:
+    """Four brokers, one per routing policy.
+
+    Per-share rates are in the range Charles Schwab disclosed for 2022 Q4 in its Rule 606
+    reports (about 10 cents per 100 shares for market orders, 28-33 cents per 100 shares for
+    non-marketable limit orders, 50-58 cents per options contract); they differ a little by
+    wholesaler so that maximising PFOF is a real choice.
+    """
+    zerofee_terms = (
+        per_share_terms(
+            "CDRG",
+            ("0.0012", "0.0012", "0.0033", "0.0010"),
+            ("0.0015", "0.0015", "0.0028", "0.0012"),
+            "0.55",
+        )
+        + per_share_terms(
+            "NITE",
+            ("0.0011", "0.0011", "0.0032", "0.0009"),
+            ("0.0014", "0.0014", "0.0028", "0.0011"),
+        )
+        + per_share_terms(
+            "JNST",
+            ("0.0010", "0.0010", "0.0031", "0.0010"),
+            ("0.0013", "0.0013", "0.0027", "0.0010"),
+        )
+        + per_share_terms(
+            "ETMM",
+            ("0.0009", "0.0010", "0.0032", "0.0015"),
+            ("0.0012", "0.0012", "0.0028", "0.0014"),
+        )
+        + per_share_terms("WOLV", ("0", "0", "0", "0"), ("0", "0", "0", "0"), "0.58")
+    )
+    bestex_terms = (
+        spread_fraction_terms("CDRG", "0.10", "0.50")
+        + spread_fraction_terms("NITE", "0.05")
+        + spread_fraction_terms("JNST", "0.02")
+    )
+    split_terms = per_share_terms(
+        "CDRG",
+        ("0.0010", "0.0010", "0.0030", "0.0010"),
+        ("0.0012", "0.0012", "0.0025", "0.0010"),
+        "0.45",
+    ) + per_share_terms(
+        "NITE",
+        ("0.0010", "0.0010", "0.0030", "0.0010"),
+        ("0.0012", "0.0012", "0.0025", "0.0010"),
+    )
+    return (
+        Broker(
+            "ZeroFee",
+            RoutingPolicy.MAX_PFOF,
+            0.45,
+            ("CDRG", "NITE", "JNST", "ETMM", "WOLV"),
+            zerofee_terms,
+        ),
+        Broker(
+            "BestEx",
+            RoutingPolicy.BEST_PI,
+            0.25,
+            ("CDRG", "NITE", "JNST"),
+            bestex_terms,
+            nml_to=EXCHANGES,
+        ),
+        Broker(
+            "DirectEx",
+            RoutingPolicy.EXCHANGES_ONLY,
+            0.10,
+            ("CDRG",),
+            per_share_terms("CDRG", ("0",) * 4, ("0",) * 4, "0.30"),
+            nml_to=EXCHANGES,
+        ),
+        Broker(
+            "SplitCo",
+            RoutingPolicy.FIXED_SPLIT,
+            0.20,
+            ("CDRG", "NITE"),
+            split_terms,
+            split=(("CDRG", 0.5), ("NITE", 0.3), (EXCHANGES, 0.2)),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class OrderMix:
+    """Shares of order types and sizes in the retail flow (sum of type shares = 1)."""
+
+    market: float = 0.42
+    marketable_limit: float = 0.16
+    non_marketable_limit: float = 0.32
+    stop: float = 0.05
+    on_open: float = 0.025
+    on_close: float = 0.025
+    fractional: float = 0.15  # dollar-amount orders with fractional quantities
+    odd_lot: float = 0.45  # 1-99 shares
+    tail_alpha: float = 1.6  # Pareto tail index of round-lot sizes
+    max_shares: int = 50_000
+    directed: float = 0.02
+    not_held: float = 0.01
+    sell_short: float = 0.03
+    cancel: float = 0.30  # resting orders cancelled by the customer before a fill
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Everything that determines a simulation; same config and seed, same bytes."""
+
+    days: int = 5
+    start: date = date(2026, 11, 23)
+    symbols: int = 40
+    orders_per_day: int = 20_000
+    quotes_per_day: int = 200_000
+    seed: int = 0
+    option_series: int = 12
+    option_order_share: float = 0.06
+    brokers: tuple[Broker, ...] = field(default_factory=default_brokers)
+    exchanges: tuple[str, ...] = tuple(e.mic for e in EQUITY_EXCHANGES)
+    pi: PriceImprovementModel = field(default_factory=PriceImprovementModel)
+    mix: OrderMix = field(default_factory=OrderMix)
+    calendar: str = "XNYS"
+    p_lock_cross: float = 0.002  # per quote event
+    one_sided_per_day: float = 0.6  # mean one-sided episodes per symbol-day (illiquid more)
+    customers_per_broker: int = 20_000
+
+    @classmethod
+    def demo(cls, **overrides: object) -> SimConfig:
+        """One broker maximising PFOF across four wholesalers and the exchanges, one month."""
+        zerofee = default_brokers()[0]
+        wholesalers = ("CDRG", "NITE", "JNST", "ETMM")
+        broker = replace(
+            zerofee,
+            name="Demo Brokerage",
+            share=1.0,
+            wholesalers=wholesalers,
+            arrangements=tuple(a for a in zerofee.arrangements if a.venue in wholesalers),
+        )
+        base = cls(
+            days=21,
+            start=date(2026, 10, 1),
+            symbols=30,
+            orders_per_day=4_000,
+            quotes_per_day=60_000,
+            option_series=0,
+            option_order_share=0.0,
+            brokers=(broker,),
+            customers_per_broker=5_000,
+        )
+        return replace(base, **overrides)  # type: ignore[arg-type]
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first inconsistent parameter."""
+        if self.days < 1:
+            raise ValueError(f"days must be >= 1, got {self.days}")
+        if self.symbols < 2:
+            raise ValueError(f"symbols must be >= 2, got {self.symbols}")
+        if self.orders_per_day < 1 or self.quotes_per_day < self.symbols * 20:
+            raise ValueError(
+                "orders_per_day must be >= 1 and quotes_per_day >= 20 per symbol "
+                f"(got {self.orders_per_day}, {self.quotes_per_day})"
+            )
+        if len(self.exchanges) < 1:
+            raise ValueError("at least one exchange is needed")
+        for mic in self.exchanges:
+            if mic not in EXCHANGE_BY_MIC:
+                raise ValueError(f"unknown exchange MIC {mic!r}")
+        if not self.brokers:
+            raise ValueError("at least one broker is needed")
+        names = [b.name for b in self.brokers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"broker names must be unique: {names}")
+        for b in self.brokers:
+            for w in b.wholesalers:
+                if w not in WHOLESALER_BY_ID:
+                    raise ValueError(f"broker {b.name}: unknown wholesaler {w!r}")
+            for a in all_terms(b, self.exchanges):
+                scaled = a.rate * Decimal(10) ** 8
+                if scaled != scaled.to_integral_value():
+                    raise ValueError(f"broker {b.name}: rate {a.rate} has more than 8 decimals")
+            if b.policy == RoutingPolicy.FIXED_SPLIT:
+                if not b.split or abs(sum(w for _, w in b.split) - 1.0) > 1e-9:
+                    raise ValueError(f"broker {b.name}: fixed split weights must sum to 1")
+                for v, _ in b.split:
+                    if v != EXCHANGES and v not in b.wholesalers:
+                        raise ValueError(f"broker {b.name}: split venue {v!r} not a wholesaler")
+            elif b.policy != RoutingPolicy.EXCHANGES_ONLY and not any(
+                WHOLESALER_BY_ID[w].equities for w in b.wholesalers
+            ):
+                raise ValueError(f"broker {b.name}: needs at least one equity wholesaler")
