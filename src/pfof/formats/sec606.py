@@ -25,6 +25,7 @@ from lxml import etree
 from pfof.formats import xmlsafe
 from pfof.formats.sec606_schema import (
     B3_VENUE_NUMERIC,
+    MAX_PER_RULE,
     ORDER_TYPES_XML,
     REPORT_ROOTS,
     XSI,
@@ -156,6 +157,7 @@ class _Builder:
         self.emit_cells = emit_cells
         self.cells: list[A1Cell] = []
         self.issues: list[Issue] = []
+        self.counts: dict[tuple[str, str], int] = {}
         self.report: Report606 | None = None
         self.root_attrib: dict[str, str] = {}
 
@@ -167,7 +169,11 @@ class _Builder:
         line: int | None,
         severity: Literal["error", "warning"],
     ) -> None:
-        self.issues.append(Issue(rule, path, message, line, severity))
+        key = (rule, severity)
+        count = self.counts.get(key, 0) + 1
+        self.counts[key] = count
+        if count <= MAX_PER_RULE:  # bounded memory on files with a deviation everywhere
+            self.issues.append(Issue(rule, path, message, line, severity))
 
     @staticmethod
     def _path(stack: list[Frame]) -> str:
@@ -176,6 +182,23 @@ class _Builder:
     def handlers(self) -> dict[str, Callable[[Frame, list[Frame]], Any]]:
         """Element name -> the method building its value (the ``_end_<name>`` methods)."""
         return {name[5:]: getattr(self, name) for name in dir(self) if name.startswith("_end_")}
+
+    def _check_mic(self, f: Frame, path: str) -> None:
+        """Warn about an empty ``mic`` or one that is not an ISO MIC pfof knows."""
+        if "mic" not in f.values:
+            return
+        mic = f.values["mic"]
+        if not mic:
+            self.add("mic-empty", f"{path}/mic", "mic is empty", f.line, "warning")
+        elif not is_iso_mic(mic):
+            self.add(
+                "mic-not-iso",
+                f"{path}/mic",
+                f"mic '{mic}' is not an ISO 10383 MIC pfof knows (perhaps an MPID or an "
+                "exchange's short name)",
+                f.line,
+                "warning",
+            )
 
     # -- 606(a)(1)
     def _end_rVenue(self, f: Frame, stack: list[Frame]) -> Any:
@@ -192,17 +215,7 @@ class _Builder:
                 f.line,
                 "error",
             )
-        if "mic" in v and not mic:
-            self.add("mic-empty", f"{path}/mic", "mic is empty", f.line, "warning")
-        elif mic and not is_iso_mic(mic):
-            self.add(
-                "mic-not-iso",
-                f"{path}/mic",
-                f"mic '{mic}' is not an ISO 10383 MIC pfof "
-                "knows (perhaps an MPID or an exchange's short name)",
-                f.line,
-                "warning",
-            )
+        self._check_mic(f, path)
         for ot in ORDER_TYPES_XML:
             for unit in ("Usd", "Cph"):
                 tag = f"netPmtPaidRecv{ot}Orders{unit}"
@@ -357,6 +370,7 @@ class _Builder:
 
     def _end_route(self, f: Frame, stack: list[Frame]) -> Any:
         v = f.values
+        self._check_mic(f, self._path(stack))
         return B1Route(
             v.get("venueName"),
             v.get("mic") or None,
@@ -394,10 +408,12 @@ class _Builder:
     # -- 606(b)(3)
     def _end_ioiExposedVenue(self, f: Frame, stack: list[Frame]) -> Any:
         v = f.values
+        self._check_mic(f, self._path(stack))
         return B3IoiVenue(v.get("venueName"), v.get("mic") or None, v.get("mpid") or None)
 
     def _end_iVenue(self, f: Frame, stack: list[Frame]) -> Any:
         v = f.values
+        self._check_mic(f, self._path(stack))
         numbers = {attr: v.get(xml) for xml, attr in B3_VENUE_FIELDS}
         return B3Venue(
             venue_name=v.get("venueName"),
@@ -455,6 +471,25 @@ class _Run:
     violations: list[Violation] = field(default_factory=list)
     fatal: list[Issue] = field(default_factory=list)
     builder: _Builder | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # the walker's per-rule counts
+
+    def _unlisted(self) -> tuple[list[Issue], list[Issue]]:
+        """One issue per rule saying how many more were found than are listed."""
+        errors, warnings = [], []
+        counted = [(k.lstrip("!"), n, k.startswith("!")) for k, n in self.counts.items()]
+        if self.builder is not None:
+            counted += [(r, n, sev == "error") for (r, sev), n in self.builder.counts.items()]
+        for rule, n, is_error in counted:
+            if n > MAX_PER_RULE:
+                note = Issue(
+                    rule,
+                    "",
+                    f"{n - MAX_PER_RULE} more not listed ({n} in all)",
+                    None,
+                    "error" if is_error else "warning",
+                )
+                (errors if is_error else warnings).append(note)
+        return errors, warnings
 
     def result(self) -> CheckResult:
         schema = self.fatal + [_issue(v, "error") for v in self.violations]
@@ -481,6 +516,9 @@ class _Run:
                     f"report (expected one of {', '.join(REPORT_ROOTS)})",
                 )
             )
+        more_errors, more_warnings = self._unlisted()
+        errors += more_errors
+        warnings += more_warnings
         return CheckResult(self.source, self.kind, not schema, errors, warnings, schema)
 
 
@@ -488,6 +526,7 @@ def _events(source: Source, run: _Run, builder: _Builder | None) -> Iterator[Non
     """Drive one validation pass; yields whenever the builder has streamed cells waiting."""
     walker = Walker(builder.handlers() if builder is not None else None)
     run.violations = walker.violations
+    run.counts = walker.counts
     try:
         for event, elem in xmlsafe.iterparse(source):
             if event == "start":

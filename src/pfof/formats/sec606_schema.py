@@ -222,6 +222,25 @@ def _any_string(raw: str) -> str:
     return raw
 
 
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+
+
+def _blank_only(raw: str) -> None:
+    if not _blank(raw):
+        raise Invalid(f"'{raw}' is not blank (NmType)")
+
+
+def _strict_code(pattern: str, what: str) -> Callable[[str], str]:
+    compiled = re.compile(pattern)
+
+    def parse(raw: str) -> str:
+        if not compiled.fullmatch(raw):
+            raise Invalid(f"'{raw}' is not {what}")
+        return raw
+
+    return parse
+
+
 _PCT = "a percentage between 0.00 and 100.00 with at least two decimals (PctType)"
 _CPH = "a number with at least four decimals (Decimal4Type, cents per hundred shares)"
 
@@ -295,6 +314,42 @@ T = {
     )
 }
 
+#: Schema types with a name (``xsi:type`` may name them); the others are anonymous.
+NAMED = frozenset(
+    {
+        "PctOrNmType",
+        "CphType",
+        "UsdType",
+        "ShrType",
+        "OrdType",
+        "MsecType",
+        "BrokerDealerNameType",
+        "CustomerNameType",
+        "VenueNameType",
+        "YearType",
+        "QuarterType",
+        "MonthType",
+        "ServicesType",
+    }
+)
+_NM = SimpleType("NmType", "blank", _blank_only)
+#: Member types of the unions elements are directly declared with.
+UNION_MEMBERS: dict[str, tuple[SimpleType, ...]] = {
+    "PctOrNmType": (
+        SimpleType(
+            "PctType",
+            _PCT,
+            _decimal_restricted(r"[0-9]*\.[0-9]{2,}", Decimal(0), Decimal(100), _PCT, ""),
+        ),
+        _NM,
+    ),
+    "mic": (SimpleType("MicType", "a MIC", _strict_code(r"[A-Z0-9]{4}", "a MIC (MicType)")), _NM),
+    "mpid": (
+        SimpleType("MpidType", "an MPID", _strict_code(r"[A-Z0-9]{4,5}", "an MPID (MpidType)")),
+        _NM,
+    ),
+}
+
 # ------------------------------------------------------------------ declarations
 
 
@@ -307,6 +362,32 @@ class Element:
     content: Particle | None = None
     uniques: tuple[Unique, ...] = ()
     nfa: Nfa | None = None
+    type_name: str | None = None  # the schema's name of the element's type, when it has one
+
+    def __post_init__(self) -> None:
+        if self.type_name is None and self.simple is not None and self.simple.name in NAMED:
+            self.type_name = self.simple.name
+
+    def substitute(self, qname: str, nsmap: dict[str | None, str]) -> Element | None:
+        """The declaration an ``xsi:type`` of ``qname`` validates with, or None if not allowed.
+
+        As libxml2 does: the element's own named type, or a member type of a union the
+        element's type is directly built from (``PctOrNmType``, the ``mic``/``mpid`` unions).
+        """
+        prefix, _, local = qname.rpartition(":")
+        if prefix:
+            if nsmap.get(prefix) == XSD_NS and local == "string" and self.simple is T["string"]:
+                return self
+            return None
+        if nsmap.get(None):
+            return None  # an unprefixed QName in a default namespace names no schema type
+        if local == self.type_name:
+            return self
+        simple_key = self.simple.name if self.simple is not None else None
+        for member in UNION_MEMBERS.get(simple_key or "", ()):
+            if member.name == local:
+                return Element(self.name, simple=member, type_name=local)
+        return None
 
 
 @dataclass(frozen=True)
@@ -427,6 +508,7 @@ _ORDER_ROUTING = Seq(
 )
 for _s in ("rSP500", "rOtherStocks", "rOptions"):
     g(_s).content = _ORDER_ROUTING
+    g(_s).type_name = "OrderRoutingType"
 g("rMonthly").content = Seq(
     [
         one(g("year")),
@@ -469,9 +551,9 @@ B1_ROOT.content = Seq(
         opt(g("timestamp")),
         one(g("startDate")),
         one(g("endDate")),
-        opt(Element("held", content=_ORDER_LIST)),
-        opt(Element("notHeldExempt", content=_ORDER_LIST)),
-        opt(Element("options", content=_ORDER_LIST)),
+        opt(Element("held", content=_ORDER_LIST, type_name="ORDER_LIST")),
+        opt(Element("notHeldExempt", content=_ORDER_LIST, type_name="ORDER_LIST")),
+        opt(Element("options", content=_ORDER_LIST, type_name="ORDER_LIST")),
     ]
 )
 B1_ROOT.uniques = (
@@ -521,8 +603,20 @@ g("hMonthly").content = Seq(
         one(g("sentShr")),
         one(g("executedAsPrincipalShr")),
         one(g("ioiExposedOrd")),
-        one(Element("ioiExposedVenueList", content=Seq([opt(g("ioiExposedVenue"), None)]))),
-        one(Element("routingVenueList", content=Seq([opt(g("iVenue"), None)]))),
+        one(
+            Element(
+                "ioiExposedVenueList",
+                content=Seq([opt(g("ioiExposedVenue"), None)]),
+                type_name="IOI_EXPOSED_VENUE_LIST",
+            )
+        ),
+        one(
+            Element(
+                "routingVenueList",
+                content=Seq([opt(g("iVenue"), None)]),
+                type_name="ROUTING_VENUE_LIST",
+            )
+        ),
     ]
 )
 _OH_DND = Seq([opt(g("hMonthly"), 7)])
@@ -540,6 +634,7 @@ B3_ROOT.content = Seq(
                 "hDirected",
                 content=_OH_DND,
                 uniques=(Unique("hdMonthly", ("hMonthly",), ("mon",)),),
+                type_name="OH_DND_DATA",
             )
         ),
         opt(
@@ -547,6 +642,7 @@ B3_ROOT.content = Seq(
                 "hNondirected",
                 content=_OH_DND,
                 uniques=(Unique("hndMonthly", ("hMonthly",), ("mon",)),),
+                type_name="OH_DND_DATA",
             )
         ),
     ]
@@ -705,11 +801,14 @@ class Frame:
         return f"{self.name}[{self.count}]" if self.repeat or self.count > 1 else self.name
 
 
+#: Violations (and warnings) kept per rule; the rest are only counted.
+MAX_PER_RULE = 1000
 #: Elements whose path segment is labelled by their ``mon`` child.
 _LABELLED = {"rMonthly", "hMonthly"}
 #: Names that end a unique constraint's selector (only these need key bookkeeping).
 _SELECTED = {u.selector[-1] for e in GLOBAL_ELEMENTS.values() for u in e.uniques} | {"hMonthly"}
 _ALLOWED_XSI = (f"{{{XSI}}}noNamespaceSchemaLocation", f"{{{XSI}}}schemaLocation")
+_XSI_TYPE = f"{{{XSI}}}type"
 
 
 class Walker:
@@ -724,6 +823,7 @@ class Walker:
         self, on_end: dict[str, Callable[[Frame, list[Frame]], Any]] | None = None
     ) -> None:
         self.violations: list[Violation] = []
+        self.counts: dict[str, int] = {}  # per rule ("!rule" for errors), incl. those not kept
         self.stack: list[Frame] = []
         self.on_end = on_end or {}
 
@@ -739,6 +839,11 @@ class Walker:
         tolerable: str | None = None,
         path: str | None = None,
     ) -> None:
+        key = rule if tolerable else f"!{rule}"  # errors are never crowded out by warnings
+        count = self.counts.get(key, 0) + 1
+        self.counts[key] = count
+        if count > MAX_PER_RULE:  # keep memory bounded on files with a deviation everywhere
+            return
         self.violations.append(
             Violation(rule, self.path() if path is None else path, message, line, tolerable)
         )
@@ -819,11 +924,24 @@ class Walker:
             if attr in _ALLOWED_XSI:
                 continue
             shown = attr.replace(f"{{{XSI}}}", "xsi:")
-            if attr.startswith(f"{{{XSI}}}"):
+            if attr == _XSI_TYPE and frame.decl is not None:
+                qname = elem.get(attr)
+                target = frame.decl.substitute(qname, elem.nsmap)
+                if target is None:
+                    named = frame.decl.type_name or "an anonymous type"
+                    self.add(
+                        "xsi:type",
+                        f"xsi:type '{qname}' on '{frame.name}' is neither its "
+                        f"type ({named}) nor validly derived from it",
+                        frame.line,
+                    )
+                else:
+                    frame.decl = target
+            elif attr.startswith(f"{{{XSI}}}"):
                 self.add(
                     "attribute",
                     f"attribute '{shown}' is not allowed on '{frame.name}' "
-                    "(only xsi:noNamespaceSchemaLocation and xsi:schemaLocation are)",
+                    "(the schema declares no element nillable)",
                     frame.line,
                 )
             else:

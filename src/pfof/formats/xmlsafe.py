@@ -74,6 +74,8 @@ class _Replay(io.RawIOBase):
 
 
 def _decode_prolog(raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16", errors="replace")
     if raw[:4] in (b"\x00<\x00?", b"<\x00?\x00"):
@@ -162,7 +164,10 @@ def secure_parser() -> etree.XMLParser:
 def parse_bytes(data: bytes) -> etree._ElementTree:
     """Parse a whole small document safely (DOCTYPE refused)."""
     check_prolog(_decode_prolog(data[:_PROLOG_LIMIT]))
-    return etree.ElementTree(etree.fromstring(data, secure_parser()))
+    tree = etree.ElementTree(etree.fromstring(data, secure_parser()))
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise UnsafeXMLError("a document type declaration is not allowed")
+    return tree
 
 
 def iterparse(
