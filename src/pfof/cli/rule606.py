@@ -241,3 +241,200 @@ def _print_summaries(summaries: list[dict[str, Any]]) -> None:
                 f"[yellow]warning[/] {escape(Path(s['file']).name)}: {escape(message)}",
                 soft_wrap=True,
             )
+
+
+# ------------------------------------------------------------------ reports from order logs
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data", help="Simulator-style Parquet directory (pfof simulate --out).",
+                 exists=True, file_okay=False),
+]
+DbFile = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file with the canonical tables.", exists=True,
+                 dir_okay=False),
+]
+Broker = Annotated[str, typer.Option("--broker", help="Broker name as in orders.broker.")]
+RoutesOpt = Annotated[
+    str,
+    typer.Option("--routes", help="Routes that are the broker's: 'first' (an order's first "
+                 "route; later ones are the venue routing it on) or 'all'."),
+]
+
+
+def _source(data: Path | None, db: Path | None) -> Path:
+    if (data is None) == (db is None):
+        raise typer.BadParameter("give exactly one of --data DIR or --db FILE")
+    return data if data is not None else db  # type: ignore[return-value]
+
+
+def _scope(value: str) -> Any:
+    if value not in ("first", "all"):
+        raise typer.BadParameter(f"--routes must be 'first' or 'all', got {value!r}")
+    return value
+
+
+def _strict_issues(xml: bytes) -> list[str]:
+    try:
+        read_report(xml, mode="strict")
+    except Rule606Error as exc:
+        return [str(i) for i in exc.issues]
+    return []
+
+
+@rule606.command("customer")
+def customer_command(
+    broker: Broker,
+    customer: Annotated[str, typer.Option("--customer", help="Customer id (orders.customer_id).")],
+    start: Annotated[str, typer.Option("--from", help="First UTC date, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last UTC date (inclusive), YYYY-MM-DD.")],
+    data: DataDir = None,
+    db: DbFile = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the XML here (default: standard output).")
+    ] = None,
+    routes: RoutesOpt = "all",
+) -> None:
+    """The 606(b)(1) report of one customer: each order in the window, the venues it was
+    routed to and the UTC time of each execution, as SEC-schema XML, with a summary.
+
+    Without --out the XML goes to standard output and the summary to standard error.
+    """
+    import time as _time
+    from datetime import date
+
+    from pfof.engine.rule606 import customer_routing_report, load_tables, report_timestamp
+    from pfof.formats.sec606 import write_report
+
+    source = _source(data, db)
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        raise typer.BadParameter(f"dates must be YYYY-MM-DD: {exc}") from exc
+    if last < first:
+        raise typer.BadParameter(f"--to {last} is before --from {first}")
+    console = Console(stderr=out is None)
+    t0 = _time.perf_counter()
+    scope = _scope(routes)
+    with console.status(f"Reading orders of {escape(customer)} ..."):
+        try:
+            tables = load_tables(source, broker=broker, start=first, end=last,
+                                 customer=customer)
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(1) from exc
+        report = customer_routing_report(tables, broker, customer, first, last,
+                                         routes_scope=scope, timestamp=report_timestamp())
+        xml = write_report(report)
+    seconds = _time.perf_counter() - t0
+    if out is not None:
+        out.write_bytes(xml)
+    else:
+        typer.echo(xml.decode("utf-8"), nl=False)
+    lists = {"held": report.held or (), "not held (exempt)": report.not_held_exempt or (),
+             "options": report.options or ()}
+    venues: dict[str, list[int]] = {}
+    for orders in lists.values():
+        for order in orders:
+            for route in order.routes:
+                name = route.venue_name or route.mic or "?"
+                row = venues.setdefault(name, [0, 0])
+                row[0] += 1
+                row[1] += len(route.transactions)
+    table = Table(title=f"606(b)(1) {escape(customer)} at {escape(broker)}, {first} to {last}")
+    table.add_column("Venue")
+    table.add_column("Orders routed", justify="right")
+    table.add_column("Executions", justify="right")
+    for name, (n, fills) in sorted(venues.items(), key=lambda kv: -kv[1][0]):
+        table.add_row(escape(name), f"{n:,}", f"{fills:,}")
+    console.print(table)
+    counts = ", ".join(f"{len(v):,} {k}" for k, v in lists.items())
+    directed = sum(o.directed for v in lists.values() for o in v)
+    if not any(lists.values()):
+        console.print(f"[yellow]No orders of customer {escape(customer)} at {escape(broker)} "
+                      f"received from {first} to {last} (UTC dates).[/]")
+    console.print(f"Orders: {counts} ({directed:,} directed). Built in {seconds:.2f} s.")
+    issues = _strict_issues(xml)
+    console.print("[green]strict-valid[/] against the SEC schema rules" if not issues
+                  else f"[red]{len(issues)} schema issue(s)[/]: {escape(issues[0])}")
+    if out is not None:
+        console.print(f"Wrote {escape(str(out))}")
+    if issues:
+        raise typer.Exit(1)
+
+
+_SHORT = {"sp500": "S&P 500", "other_stocks": "Other", "options": "Options"}
+
+
+@rule606.command("generate")
+def generate_command(
+    broker: Broker,
+    year: Annotated[int, typer.Option("--year", help="Calendar year.")],
+    quarter: Annotated[int, typer.Option("--quarter", min=1, max=4, help="Quarter 1-4.")],
+    out: Annotated[Path, typer.Option("--out", help="Output XML file.")],
+    data: DataDir = None,
+    db: DbFile = None,
+    routes: RoutesOpt = "first",
+    all_venues: Annotated[
+        bool, typer.Option("--all-venues", help="List every venue, not only the top ten "
+                           "plus those with 5 % or more of the orders.")
+    ] = False,
+) -> None:
+    """The quarterly 606(a)(1) report of a broker from its order logs (orders, routes,
+    fills, arrangements): routing shares and net payments per venue, order type, section
+    and month, written as SEC-schema XML; prints its totals."""
+    from pfof.engine.rule606 import (
+        held_order_routing_report,
+        load_tables,
+        quarter_bounds,
+        report_timestamp,
+    )
+    from pfof.formats.sec606 import write_report
+    from pfof.model.enums import OrderType, Section
+
+    source = _source(data, db)
+    first, last = quarter_bounds(year, quarter)
+    console = Console()
+    scope = _scope(routes)
+    with console.status(f"Building the {year} Q{quarter} report of {escape(broker)} ..."):
+        try:
+            tables = load_tables(source, broker=broker, start=first, end=last)
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(1) from exc
+        if tables["orders"].num_rows == 0:
+            console.print(f"[red]No orders of broker {escape(broker)} in {year} Q{quarter} "
+                          f"in {escape(str(source))}[/]")
+            raise typer.Exit(1)
+        report = held_order_routing_report(
+            tables, broker, year, quarter, routes_scope=scope,
+            max_venues=None if all_venues else 10, timestamp=report_timestamp(),
+        )
+        xml = write_report(report)
+    out.write_bytes(xml)
+    table = Table(title=f"606(a)(1) {escape(broker)} {year} Q{quarter}: net payment (USD) "
+                  "by order type")
+    for header in ("Mon", "Section", "Venues", "Market", "Mkt lim", "Non-mkt", "Other",
+                   "Total"):
+        table.add_column(header, justify="left" if header in ("Month", "Section") else "right")
+    grand = 0
+    for month in report.months:
+        for section in Section:
+            block = month.section(section)
+            if block is None:
+                continue
+            by_type = [sum((v.usd(t) or 0 for v in block.venues), 0) for t in OrderType]
+            total = sum(by_type, 0)
+            grand += total
+            table.add_row(f"{month.mon:02d}", _SHORT[section], str(len(block.venues)),
+                          *[f"{x:,.2f}" for x in by_type], f"{total:,.2f}")
+    console.print(table)
+    console.print(f"Net payment for order flow in the quarter (listed venues): "
+                  f"[bold]${grand:,.2f}[/]")
+    issues = _strict_issues(xml)
+    console.print("[green]strict-valid[/] against the SEC schema rules" if not issues
+                  else f"[red]{len(issues)} schema issue(s)[/]: {escape(issues[0])}")
+    console.print(f"Wrote {escape(str(out))}")
+    if issues:
+        raise typer.Exit(1)
