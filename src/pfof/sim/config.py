@@ -147,15 +147,42 @@ class SimConfig:
 
     @classmethod
     def demo(cls, **overrides: object) -> SimConfig:
-        """One broker maximising PFOF across four wholesalers and the exchanges, one month."""
+        """One broker maximising PFOF across four wholesalers and the exchanges, one month.
+
+        The top payer differs by section and order type and is never the wholesaler with the
+        best price improvement (CDRG) for marketable orders, so routing for payment costs
+        customers something that a best-price policy on the same orders would recover.
+        """
         zerofee = default_brokers()[0]
         wholesalers = ("CDRG", "NITE", "JNST", "ETMM")
+        terms = (
+            per_share_terms(
+                "CDRG",
+                ("0.0010", "0.0011", "0.0033", "0.0010"),
+                ("0.0013", "0.0013", "0.0026", "0.0011"),
+            )
+            + per_share_terms(
+                "NITE",
+                ("0.0011", "0.0013", "0.0031", "0.0010"),
+                ("0.0016", "0.0014", "0.0028", "0.0012"),
+            )
+            + per_share_terms(
+                "JNST",
+                ("0.0010", "0.0010", "0.0030", "0.0012"),
+                ("0.0014", "0.0016", "0.0027", "0.0011"),
+            )
+            + per_share_terms(
+                "ETMM",
+                ("0.0013", "0.0012", "0.0031", "0.0009"),
+                ("0.0012", "0.0012", "0.0029", "0.0014"),
+            )
+        )
         broker = replace(
             zerofee,
             name="Demo Brokerage",
             share=1.0,
             wholesalers=wholesalers,
-            arrangements=tuple(a for a in zerofee.arrangements if a.venue in wholesalers),
+            arrangements=terms,
         )
         base = cls(
             days=21,
