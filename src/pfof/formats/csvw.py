@@ -205,8 +205,9 @@ def _column(desc: Mapping[str, Any], index: int, where: str) -> Column:
     base = _BASE_ALIASES.get(datatype.get("base", "string"), datatype.get("base", "string"))
     fmt = datatype.get("format")
     if fmt is not None and not isinstance(fmt, str):
-        raise MetadataError(f"{where}: column {name}: only regular-expression formats are "
-                            "supported")
+        raise MetadataError(
+            f"{where}: column {name}: only regular-expression formats are supported"
+        )
     if fmt is not None:
         try:
             re.compile(fmt)
@@ -323,9 +324,7 @@ class CsvwResult:
         return not self.errors
 
 
-def validate_csv(
-    lines: Iterable[str], schema: TableSchema, *, file: str = ""
-) -> CsvwResult:
+def validate_csv(lines: Iterable[str], schema: TableSchema, *, file: str = "") -> CsvwResult:
     """Check a CSV's lines (line ends kept or not) against ``schema``."""
     result = CsvwResult()
     dialect = schema.dialect
@@ -345,21 +344,33 @@ def validate_csv(
         line, cells = header_rows[-1]
         cells = [_trim(c, dialect) for c in cells]
         if len(cells) != len(columns):
-            error(line, "", "columns",
-                  f"header has {len(cells)} columns, the schema defines {len(columns)}")
+            error(
+                line,
+                "",
+                "columns",
+                f"header has {len(cells)} columns, the schema defines {len(columns)}",
+            )
         for position, (cell, column) in enumerate(zip(cells, columns, strict=False), 1):
             if not column.matches_title(cell):
-                error(line, column.name, "titles",
-                      f"header cell {position} is {cell!r}, expected {column.name!r}"
-                      + (f" or one of {list(column.titles)}" if column.titles else ""))
+                error(
+                    line,
+                    column.name,
+                    "titles",
+                    f"header cell {position} is {cell!r}, expected {column.name!r}"
+                    + (f" or one of {list(column.titles)}" if column.titles else ""),
+                )
     seen_keys: dict[tuple[object, ...], int] = {}
     key_index = [schema.names.index(n) for n in schema.primary_key]
     for line, cells in rows[len(header_rows) :]:
         if dialect.skip_blank_rows and all(not c.strip() for c in cells):
             continue
         if len(cells) != len(columns):
-            error(line, "", "columns",
-                  f"row has {len(cells)} cells, the schema defines {len(columns)} columns")
+            error(
+                line,
+                "",
+                "columns",
+                f"row has {len(cells)} cells, the schema defines {len(columns)} columns",
+            )
         values: dict[str, object] = {}
         keys: list[object] = []
         for position, column in enumerate(columns):
@@ -371,14 +382,18 @@ def validate_csv(
             values[column.name] = value
         for position in key_index:
             value = values[columns[position].name]
-            keys.append(value.normalize() if isinstance(value, Decimal) and value.is_finite()
-                        else value)
+            keys.append(
+                value.normalize() if isinstance(value, Decimal) and value.is_finite() else value
+            )
         if key_index:
             key = tuple(keys)
             if key in seen_keys:
-                error(line, ",".join(schema.primary_key), "primaryKey",
-                      f"duplicate primary key {list(map(str, key))} (first on line "
-                      f"{seen_keys[key]})")
+                error(
+                    line,
+                    ",".join(schema.primary_key),
+                    "primaryKey",
+                    f"duplicate primary key {list(map(str, key))} (first on line {seen_keys[key]})",
+                )
             else:
                 seen_keys[key] = line
         result.rows.append((line, values))
@@ -389,8 +404,14 @@ def _check_cell(text: str, column: Column, line: int, error: Any) -> object:
     value = _normalise(column.base, text)
     if value in column.null:
         if column.required and not column.null_declared:
-            error(line, column.name, "required", "a value is required, the cell is empty"
-                  if value == "" else f"a value is required, {value!r} means null")
+            error(
+                line,
+                column.name,
+                "required",
+                "a value is required, the cell is empty"
+                if value == ""
+                else f"a value is required, {value!r} means null",
+            )
         return None
     if column.length is not None and len(value) != column.length:
         error(line, column.name, "length", f"{value!r} must be {column.length} characters long")
@@ -408,8 +429,12 @@ def _check_cell(text: str, column: Column, line: int, error: Any) -> object:
     if isinstance(parsed, Decimal):
         for bound in column.bounds:
             if not bound.holds(parsed):
-                error(line, column.name, bound.keyword,
-                      f"{value} is not {_OPS[bound.kind]} {bound.value}")
+                error(
+                    line,
+                    column.name,
+                    bound.keyword,
+                    f"{value} is not {_OPS[bound.kind]} {bound.value}",
+                )
     return parsed
 
 

@@ -70,19 +70,43 @@ def parse_detailed(
         return result
     header = [h.strip() for h in lines[0].lstrip("\ufeff").split(DELIMITER)]
     if len(header) != N_FIELDS:
-        add(Issue(Severity.ERROR, 1, "", "header", f"header has {len(header)} fields, "
-                  f"{N_FIELDS} expected", file))
+        add(
+            Issue(
+                Severity.ERROR,
+                1,
+                "",
+                "header",
+                f"header has {len(header)} fields, {N_FIELDS} expected",
+                file,
+            )
+        )
     for position, (found, expected) in enumerate(zip(header, HEADER, strict=False), 1):
         if found != expected:
-            add(Issue(Severity.ERROR, 1, expected, "header",
-                      f"field {position} is titled {found!r}, expected {expected!r}", file))
+            add(
+                Issue(
+                    Severity.ERROR,
+                    1,
+                    expected,
+                    "header",
+                    f"field {position} is titled {found!r}, expected {expected!r}",
+                    file,
+                )
+            )
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         parts = line.split(DELIMITER)
         if len(parts) != N_FIELDS:
-            add(Issue(Severity.ERROR, number, "", "field-count",
-                      f"expected {N_FIELDS} '|'-separated fields, found {len(parts)}", file))
+            add(
+                Issue(
+                    Severity.ERROR,
+                    number,
+                    "",
+                    "field-count",
+                    f"expected {N_FIELDS} '|'-separated fields, found {len(parts)}",
+                    file,
+                )
+            )
             continue
         values: list[object] = []
         bad = False
@@ -94,8 +118,11 @@ def parse_detailed(
                 values.append(_parse_value(attr, kind, text))
             except ValueError as exc:
                 bad = True
-                add(Issue(Severity.ERROR, number, header_name, kind, f"field {position}: {exc}",
-                          file))
+                add(
+                    Issue(
+                        Severity.ERROR, number, header_name, kind, f"field {position}: {exc}", file
+                    )
+                )
         if bad:
             continue
         record = DetailedRecord(*values)  # type: ignore[arg-type]
@@ -133,16 +160,31 @@ def check_detailed(record: DetailedRecord, *, line: int = 0, file: str = "") -> 
     if record.covered_qty is not None:
         accounted = executed + (record.cancelled_qty or zero)
         if accounted > record.covered_qty:
-            out.append(Issue(Severity.WARNING, line, "CvrdOrderQty", "shares-accounted",
-                             f"executed ({executed}) + cancelled ({record.cancelled_qty or 0}) "
-                             f"exceed the {record.covered_qty} covered shares", file))
+            out.append(
+                Issue(
+                    Severity.WARNING,
+                    line,
+                    "CvrdOrderQty",
+                    "shares-accounted",
+                    f"executed ({executed}) + cancelled ({record.cancelled_qty or 0}) "
+                    f"exceed the {record.covered_qty} covered shares",
+                    file,
+                )
+            )
     buckets = [getattr(record, name) for name, _ in DETAILED_TIME_BUCKETS]
     if any(b is not None for b in buckets):
         total = sum((b or zero for b in buckets), zero)
         if total != executed:
-            out.append(Issue(Severity.WARNING, line, "CvrdOrderQtyto100microsec", "time-buckets",
-                             f"time-bucket shares add up to {total}, executed shares are "
-                             f"{executed}", file))
+            out.append(
+                Issue(
+                    Severity.WARNING,
+                    line,
+                    "CvrdOrderQtyto100microsec",
+                    "time-buckets",
+                    f"time-bucket shares add up to {total}, executed shares are {executed}",
+                    file,
+                )
+            )
     return out
 
 

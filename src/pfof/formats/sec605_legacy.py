@@ -192,8 +192,11 @@ def check_legacy(record: LegacyRecord, *, line: int = 0, file: str = "") -> list
     elif record.order_type in (11, 12):
         if len(filled) < len(LEGACY_MARKETABLE_ONLY):
             missing = [n for n in LEGACY_MARKETABLE_ONLY if n not in filled]
-            warn(missing[0], "required", f"{len(missing)} of fields 18-26 empty for type "
-                 f"{record.order_type}")
+            warn(
+                missing[0],
+                "required",
+                f"{len(missing)} of fields 18-26 empty for type {record.order_type}",
+            )
         else:
             priced = (record.pi_shares or 0) + (record.atq_shares or 0) + (record.otq_shares or 0)
             if priced != executed:

@@ -106,8 +106,7 @@ BUILTIN_SCHEMA = TableSchema(
         _num("AvgRealSprdPct1min", "Average % Realized Spread after 1 Minute"),
         _num("WghtdAvgExctnTime", "Share-weighted Average Execution Speed (msec)", low="0"),
     ),
-    primary_key=("DsgntParticipant", "RprtEntityCd", "RptDate", "Sp500", "OrderSize",
-                 "OrderType"),
+    primary_key=("DsgntParticipant", "RprtEntityCd", "RptDate", "Sp500", "OrderSize", "OrderType"),
     dialect=Dialect(header=True, header_row_count=1, delimiter=","),
 )
 
@@ -169,13 +168,23 @@ def parse_summary(
     for line, values in checked.rows:
         record = _record(values)
         if spec_checks:
-            report = (values.get("DsgntParticipant"), values.get("RprtEntityCd"),
-                      values.get("RptDate"))
+            report = (
+                values.get("DsgntParticipant"),
+                values.get("RprtEntityCd"),
+                values.get("RptDate"),
+            )
             if reports and report not in reports:
-                result.issues.append(Issue(
-                    Severity.WARNING, line, "RprtEntityCd", "one-report-per-file",
-                    f"rows of {'/'.join(map(str, report))} start here; the file started with "
-                    f"{'/'.join(map(str, reports[0]))}", file))
+                result.issues.append(
+                    Issue(
+                        Severity.WARNING,
+                        line,
+                        "RprtEntityCd",
+                        "one-report-per-file",
+                        f"rows of {'/'.join(map(str, report))} start here; the file started with "
+                        f"{'/'.join(map(str, reports[0]))}",
+                        file,
+                    )
+                )
             if report not in reports:
                 reports.append(report)
             result.issues.extend(_bucket_check(values, line, file))
@@ -200,11 +209,19 @@ def _bucket_check(values: dict[str, object], line: int, file: str) -> list[Issue
     else:
         return []
     if average < low or (high is not None and average >= high):
-        return [Issue(Severity.WARNING, line, "AvgOrderSize", "order-size-bucket",
-                      f"average notional {average} is outside OrderSize {code} "
-                      f"(${low:,} to below ${high:,})" if high else
-                      f"average notional {average} is below OrderSize {code} (${low:,} or more)",
-                      file)]
+        return [
+            Issue(
+                Severity.WARNING,
+                line,
+                "AvgOrderSize",
+                "order-size-bucket",
+                f"average notional {average} is outside OrderSize {code} "
+                f"(${low:,} to below ${high:,})"
+                if high
+                else f"average notional {average} is below OrderSize {code} (${low:,} or more)",
+                file,
+            )
+        ]
     return []
 
 
