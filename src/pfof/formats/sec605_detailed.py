@@ -9,7 +9,7 @@ rounded half-up, trailing zeros dropped (the convention of the SEC's summary spe
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
@@ -20,6 +20,7 @@ from pfof.model.rule605 import (
     DETAILED_TIME_BUCKETS,
     DetailedRecord,
     Issue,
+    ParsedFile,
     Rule605FormatError,
     Severity,
 )
@@ -30,15 +31,8 @@ N_FIELDS = len(HEADER)
 _REQUIRED = {"participant", "entity", "symbol", "lot_size", "order_type"}
 
 
-@dataclass(slots=True)
-class DetailedParse:
-    records: list[DetailedRecord] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity is Severity.ERROR]
+#: What reading one file gives: records, their file lines and the issues found.
+DetailedParse = ParsedFile[DetailedRecord]
 
 
 def looks_like_detailed(first_line: str) -> bool:

@@ -9,7 +9,7 @@ non-number where a number belongs) are errors; ``strict=True`` raises on the fir
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
@@ -28,6 +28,7 @@ from pfof.model.rule605 import (
     Issue,
     LegacyOrderType,
     LegacyRecord,
+    ParsedFile,
     Rule605FormatError,
     Severity,
 )
@@ -38,21 +39,8 @@ _PLACES = {"usd": 4, "sec": 1}
 _REQUIRED_TEXT = {"participant", "market_center", "symbol"}
 
 
-@dataclass(slots=True)
-class LegacyParse:
-    """Records read from a legacy file, the file line of each, and every issue found."""
-
-    records: list[LegacyRecord] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity is Severity.WARNING]
+#: What reading one file gives: records, their file lines and the issues found.
+LegacyParse = ParsedFile[LegacyRecord]
 
 
 def looks_like_legacy(first_line: str) -> bool:

@@ -11,7 +11,6 @@ the row's size bucket, and one file holds one reporter's month.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
@@ -23,6 +22,7 @@ from pfof.model.rule605 import (
     NOTIONAL_BUCKETS,
     SUMMARY_FIELDS,
     Issue,
+    ParsedFile,
     Rule605FormatError,
     Severity,
     SummaryRecord,
@@ -113,19 +113,8 @@ BUILTIN_SCHEMA = TableSchema(
 # ---------------------------------------------------------------- validation
 
 
-@dataclass(slots=True)
-class SummaryParse:
-    records: list[SummaryRecord] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity is Severity.ERROR]
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
+#: What reading one file gives: records, their file lines and the issues found.
+SummaryParse = ParsedFile[SummaryRecord]
 
 
 def looks_like_summary(first_line: str) -> bool:

@@ -12,12 +12,13 @@ is one problem found in a file (error or warning), named by file line, column an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 Num = Decimal | None
+R = TypeVar("R")
 
 # ---------------------------------------------------------------- issues
 
@@ -52,6 +53,27 @@ class Issue:
             "constraint": self.constraint,
             "message": self.message,
         }
+
+
+@dataclass(slots=True)
+class ParsedFile(Generic[R]):
+    """Records read from one Rule 605 file, the file line of each, and every issue found."""
+
+    records: list[R] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.WARNING]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
 
 
 class Rule605FormatError(ValueError):
