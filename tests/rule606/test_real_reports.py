@@ -830,4 +830,4 @@ def test_modes_are_consistent_on_mutated_documents(mutation_bases: list) -> None
 
     check()
     # all three outcomes occur: rejected, lenient only, both
-    assert len(outcomes) == 3 and min(outcomes.values()) >= 10, outcomes
+    assert len(outcomes) == 3 and min(outcomes.values()) >= 3, outcomes
