@@ -204,10 +204,10 @@ def brokers_command(
         for record in records:
             writer.writerow({**record, "warnings": "; ".join(record["warnings"])})
     else:
-        _print_brokers(rows, venue_mapping(cells, only_merged=True))
+        print_brokers(rows, venue_mapping(cells, only_merged=True))
 
 
-def _print_brokers(rows: list[BrokerQuarter], merged: list[VenueSpelling]) -> None:
+def print_brokers(rows: list[BrokerQuarter], merged: list[VenueSpelling]) -> None:
     console = Console()
     if not rows:
         console.print("no 606(a)(1) reports in the store")
