@@ -72,10 +72,9 @@ def validate_command(
     records: list[dict[str, Any]] = []
     for path in _expand(files):
         result = check(path)
-        errors = result.errors if not strict else _unique(result.schema + result.errors)
-        if strict:  # a tolerated schema deviation is an error here, not also a warning
-            schema = {(i.path, i.message) for i in result.schema}
-            result.warnings = [w for w in result.warnings if (w.path, w.message) not in schema]
+        level = "strict" if strict else "lenient"
+        errors = result.rejecting(level)
+        result.warnings = result.warnings_for(level)
         official = validate_with_xsd(path, xsd) if xsd is not None and result.kind else None
         ok = not errors and (official is None or not official)
         failed += not ok
@@ -93,7 +92,6 @@ def validate_command(
         if as_json:
             continue
         verdict = "[green]valid[/]" if ok else "[red]INVALID[/]"
-        level = "strict" if strict else "lenient"
         console.print(
             f"{verdict} ({level}) {escape(str(path))}: {result.kind or 'unknown'} "
             f"report, schema-valid: {'yes' if result.strict_valid else 'no'}, "
@@ -117,15 +115,6 @@ def validate_command(
         typer.echo(json.dumps(records, indent=2))
     if failed:
         raise typer.Exit(1)
-
-
-def _unique(issues: list[Any]) -> list[Any]:
-    seen, out = set(), []
-    for issue in issues:
-        if str(issue) not in seen:
-            seen.add(str(issue))
-            out.append(issue)
-    return out
 
 
 @rule606.command("summary")
@@ -247,19 +236,27 @@ def _print_summaries(summaries: list[dict[str, Any]]) -> None:
 
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data", help="Simulator-style Parquet directory (pfof simulate --out).",
-                 exists=True, file_okay=False),
+    typer.Option(
+        "--data",
+        help="Simulator-style Parquet directory (pfof simulate --out).",
+        exists=True,
+        file_okay=False,
+    ),
 ]
 DbFile = Annotated[
     Path | None,
-    typer.Option("--db", help="DuckDB file with the canonical tables.", exists=True,
-                 dir_okay=False),
+    typer.Option(
+        "--db", help="DuckDB file with the canonical tables.", exists=True, dir_okay=False
+    ),
 ]
 Broker = Annotated[str, typer.Option("--broker", help="Broker name as in orders.broker.")]
 RoutesOpt = Annotated[
     str,
-    typer.Option("--routes", help="Routes that are the broker's: 'first' (an order's first "
-                 "route; later ones are the venue routing it on) or 'all'."),
+    typer.Option(
+        "--routes",
+        help="Routes that are the broker's: 'first' (an order's first "
+        "route; later ones are the venue routing it on) or 'all'.",
+    ),
 ]
 
 
@@ -319,21 +316,24 @@ def customer_command(
     scope = _scope(routes)
     with console.status(f"Reading orders of {escape(customer)} ..."):
         try:
-            tables = load_tables(source, broker=broker, start=first, end=last,
-                                 customer=customer)
+            tables = load_tables(source, broker=broker, start=first, end=last, customer=customer)
         except (OSError, ValueError) as exc:
             console.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from exc
-        report = customer_routing_report(tables, broker, customer, first, last,
-                                         routes_scope=scope, timestamp=report_timestamp())
+        report = customer_routing_report(
+            tables, broker, customer, first, last, routes_scope=scope, timestamp=report_timestamp()
+        )
         xml = write_report(report)
     seconds = _time.perf_counter() - t0
     if out is not None:
         out.write_bytes(xml)
     else:
         typer.echo(xml.decode("utf-8"), nl=False)
-    lists = {"held": report.held or (), "not held (exempt)": report.not_held_exempt or (),
-             "options": report.options or ()}
+    lists = {
+        "held": report.held or (),
+        "not held (exempt)": report.not_held_exempt or (),
+        "options": report.options or (),
+    }
     venues: dict[str, list[int]] = {}
     for orders in lists.values():
         for order in orders:
@@ -352,12 +352,17 @@ def customer_command(
     counts = ", ".join(f"{len(v):,} {k}" for k, v in lists.items())
     directed = sum(o.directed for v in lists.values() for o in v)
     if not any(lists.values()):
-        console.print(f"[yellow]No orders of customer {escape(customer)} at {escape(broker)} "
-                      f"received from {first} to {last} (UTC dates).[/]")
+        console.print(
+            f"[yellow]No orders of customer {escape(customer)} at {escape(broker)} "
+            f"received from {first} to {last} (UTC dates).[/]"
+        )
     console.print(f"Orders: {counts} ({directed:,} directed). Built in {seconds:.2f} s.")
     issues = _strict_issues(xml)
-    console.print("[green]strict-valid[/] against the SEC schema rules" if not issues
-                  else f"[red]{len(issues)} schema issue(s)[/]: {escape(issues[0])}")
+    console.print(
+        "[green]strict-valid[/] against the SEC schema rules"
+        if not issues
+        else f"[red]{len(issues)} schema issue(s)[/]: {escape(issues[0])}"
+    )
     if out is not None:
         console.print(f"Wrote {escape(str(out))}")
     if issues:
@@ -377,8 +382,12 @@ def generate_command(
     db: DbFile = None,
     routes: RoutesOpt = "first",
     all_venues: Annotated[
-        bool, typer.Option("--all-venues", help="List every venue, not only the top ten "
-                           "plus those with 5 % or more of the orders.")
+        bool,
+        typer.Option(
+            "--all-venues",
+            help="List every venue, not only the top ten "
+            "plus those with 5 % or more of the orders.",
+        ),
     ] = False,
 ) -> None:
     """The quarterly 606(a)(1) report of a broker from its order logs (orders, routes,
@@ -404,19 +413,26 @@ def generate_command(
             console.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(1) from exc
         if tables["orders"].num_rows == 0:
-            console.print(f"[red]No orders of broker {escape(broker)} in {year} Q{quarter} "
-                          f"in {escape(str(source))}[/]")
+            console.print(
+                f"[red]No orders of broker {escape(broker)} in {year} Q{quarter} "
+                f"in {escape(str(source))}[/]"
+            )
             raise typer.Exit(1)
         report = held_order_routing_report(
-            tables, broker, year, quarter, routes_scope=scope,
-            max_venues=None if all_venues else 10, timestamp=report_timestamp(),
+            tables,
+            broker,
+            year,
+            quarter,
+            routes_scope=scope,
+            max_venues=None if all_venues else 10,
+            timestamp=report_timestamp(),
         )
         xml = write_report(report)
     out.write_bytes(xml)
-    table = Table(title=f"606(a)(1) {escape(broker)} {year} Q{quarter}: net payment (USD) "
-                  "by order type")
-    for header in ("Mon", "Section", "Venues", "Market", "Mkt lim", "Non-mkt", "Other",
-                   "Total"):
+    table = Table(
+        title=f"606(a)(1) {escape(broker)} {year} Q{quarter}: net payment (USD) by order type"
+    )
+    for header in ("Mon", "Section", "Venues", "Market", "Mkt lim", "Non-mkt", "Other", "Total"):
         table.add_column(header, justify="left" if header in ("Month", "Section") else "right")
     grand = 0
     for month in report.months:
@@ -427,14 +443,23 @@ def generate_command(
             by_type = [sum((v.usd(t) or 0 for v in block.venues), 0) for t in OrderType]
             total = sum(by_type, 0)
             grand += total
-            table.add_row(f"{month.mon:02d}", _SHORT[section], str(len(block.venues)),
-                          *[f"{x:,.2f}" for x in by_type], f"{total:,.2f}")
+            table.add_row(
+                f"{month.mon:02d}",
+                _SHORT[section],
+                str(len(block.venues)),
+                *[f"{x:,.2f}" for x in by_type],
+                f"{total:,.2f}",
+            )
     console.print(table)
-    console.print(f"Net payment for order flow in the quarter (listed venues): "
-                  f"[bold]${grand:,.2f}[/]")
+    console.print(
+        f"Net payment for order flow in the quarter (listed venues): [bold]${grand:,.2f}[/]"
+    )
     issues = _strict_issues(xml)
-    console.print("[green]strict-valid[/] against the SEC schema rules" if not issues
-                  else f"[red]{len(issues)} schema issue(s)[/]: {escape(issues[0])}")
+    console.print(
+        "[green]strict-valid[/] against the SEC schema rules"
+        if not issues
+        else f"[red]{len(issues)} schema issue(s)[/]: {escape(issues[0])}"
+    )
     console.print(f"Wrote {escape(str(out))}")
     if issues:
         raise typer.Exit(1)

@@ -122,7 +122,19 @@ class CheckResult:
     schema: list[Issue]  # the schema rules broken (strict verdict)
 
     def ok(self, mode: Mode = "lenient") -> bool:
-        return not self.errors and (mode == "lenient" or self.strict_valid)
+        return not self.rejecting(mode)
+
+    def rejecting(self, mode: Mode) -> list[Issue]:
+        """The issues that reject the file in ``mode`` (strict: every schema rule too)."""
+        return self.errors if mode == "lenient" else _dedupe(self.schema + self.errors)
+
+    def warnings_for(self, mode: Mode) -> list[Issue]:
+        """Warnings in ``mode``: in strict mode a tolerated schema deviation is an error and
+        is not listed again as a warning."""
+        if mode == "lenient":
+            return self.warnings
+        schema = {(i.path, i.message) for i in self.schema}
+        return [w for w in self.warnings if (w.path, w.message) not in schema]
 
 
 def _issue(v: Violation, severity: Literal["error", "warning"]) -> Issue:
@@ -571,10 +583,7 @@ def read_report(source: Source, *, mode: Mode = "lenient") -> ReadResult:
     for _ in _events(source, run, builder):
         pass
     result = run.result()
-    errors = result.errors + (result.warnings if mode == "strict" else [])
-    if mode == "strict":
-        errors = result.schema + [e for e in result.errors if e not in result.schema]
-        errors = _dedupe(errors)
+    errors = result.rejecting(mode)
     if errors or builder.report is None or result.kind is None:
         raise Rule606Error(run.source, errors or [Issue("not-a-606-report", "", "no report")])
     return ReadResult(run.source, result.kind, builder.report, result.warnings, result.strict_valid)
@@ -608,7 +617,7 @@ def iter_a1_cells(
             yield from builder.cells
             builder.cells.clear()
     result = run.result()
-    errors = result.errors if mode == "lenient" else _dedupe(result.schema + result.errors)
+    errors = result.rejecting(mode)
     if result.kind is not None and result.kind != ReportKind.A1:
         errors = [
             *errors,
