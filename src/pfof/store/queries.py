@@ -57,16 +57,17 @@ def total_net_payment(
 ) -> Decimal:
     """Exact sum of reported net payments (USD) over the matching cells."""
     where, params = _where({"broker": broker, "year": year, "quarter": quarter})
-    row = con.execute(
+    # fetchall: DuckDB may refuse later statements while a fetchone() result is unfinished
+    rows = con.execute(
         f"SELECT coalesce(sum(net_payment_usd), 0) FROM disclosures_606{where}", params
-    ).fetchone()
-    return Decimal(row[0]) if row else Decimal(0)
+    ).fetchall()
+    return Decimal(rows[0][0]) if rows else Decimal(0)
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row counts of the provenance and report tables."""
     out = {}
     for table in ("sources", "disclosures_606", "routes_606b1", "venues_606b3"):
-        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-        out[table] = int(row[0]) if row else 0
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()
+        out[table] = int(rows[0][0]) if rows else 0
     return out
