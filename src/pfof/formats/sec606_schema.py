@@ -792,7 +792,7 @@ class Frame:
         self.values: dict[str, Any] = {}
         self.counts: dict[str, int] = {}
         self.items: list[tuple[str, Any]] = []
-        self.keys: dict[str, dict[tuple[Any, ...], str]] | None = None
+        self.keys: dict[str, dict[tuple[Any, ...], int | None]] | None = None
 
     @property
     def segment(self) -> str:
@@ -1054,10 +1054,10 @@ class Walker:
                     )
                     self.add(
                         unique.name,
-                        f"duplicate {shown}: already used at {table[key]} "
+                        f"duplicate {shown}: already used by the element at line {table[key]} "
                         f"(unique constraint {unique.name})",
                         frame.line,
                         tolerable,
                     )
                 else:
-                    table[key] = self.path()
+                    table[key] = frame.line  # a line, not a path: cheap for every key
