@@ -278,8 +278,11 @@ class _Builder:
                 )
         return venue if self.keep else None
 
-    def _end_rVenues(self, f: Frame, stack: list[Frame]) -> Any:
+    def _items(self, f: Frame, stack: list[Frame]) -> Any:
+        """A list element's value: the built values of its children, in order."""
         return tuple(item for _, item in f.items)
+
+    _end_rVenues = _items
 
     def _section(self, f: Frame, stack: list[Frame]) -> Any:
         v = f.values
@@ -348,6 +351,13 @@ class _Builder:
             sections.get("rOptions"),
         )
 
+    @staticmethod
+    def _customer_header(f: Frame) -> tuple[Any, ...]:
+        """version, customer, bd, timestamp, startDate, endDate of a (b)(1)/(b)(3) report."""
+        v = f.values
+        names = ("version", "customer", "bd", "timestamp", "startDate", "endDate")
+        return tuple(v.get(name) for name in names)
+
     def _root_checks(self, f: Frame) -> None:
         if f"{{{XSI}}}noNamespaceSchemaLocation" not in self.root_attrib:
             self.add(
@@ -396,21 +406,13 @@ class _Builder:
             v.get("orderId"), v.get("directed") == "Y", tuple(item for _, item in f.items)
         )
 
-    def _order_list(self, f: Frame, stack: list[Frame]) -> Any:
-        return tuple(item for _, item in f.items)
-
-    _end_held = _end_notHeldExempt = _end_options = _order_list
+    _end_held = _end_notHeldExempt = _end_options = _items
 
     def _end_heldExemptNotHeldOrderRoutingCustomerReport(self, f: Frame, stack: list[Frame]) -> Any:
         self._root_checks(f)
-        v, lists = f.values, dict(f.items)
+        lists = dict(f.items)
         self.report = CustomerRoutingReport(
-            v.get("version"),
-            v.get("customer"),
-            v.get("bd"),
-            v.get("timestamp"),
-            v.get("startDate"),
-            v.get("endDate"),
+            *self._customer_header(f),
             lists.get("held"),
             lists.get("notHeldExempt"),
             lists.get("options"),
@@ -435,10 +437,7 @@ class _Builder:
             **numbers,
         )
 
-    def _venue_list(self, f: Frame, stack: list[Frame]) -> Any:
-        return tuple(item for _, item in f.items)
-
-    _end_ioiExposedVenueList = _end_routingVenueList = _venue_list
+    _end_ioiExposedVenueList = _end_routingVenueList = _items
 
     def _end_hMonthly(self, f: Frame, stack: list[Frame]) -> Any:
         v, lists = f.values, dict(f.items)
@@ -452,21 +451,13 @@ class _Builder:
             lists.get("routingVenueList", ()),
         )
 
-    def _month_list(self, f: Frame, stack: list[Frame]) -> Any:
-        return tuple(item for _, item in f.items)
-
-    _end_hDirected = _end_hNondirected = _month_list
+    _end_hDirected = _end_hNondirected = _items
 
     def _end_notHeldOrderHandlingCustomerReport(self, f: Frame, stack: list[Frame]) -> Any:
         self._root_checks(f)
-        v, lists = f.values, dict(f.items)
+        lists = dict(f.items)
         self.report = NotHeldHandlingReport(
-            v.get("version"),
-            v.get("customer"),
-            v.get("bd"),
-            v.get("timestamp"),
-            v.get("startDate"),
-            v.get("endDate"),
+            *self._customer_header(f),
             lists.get("hDirected"),
             lists.get("hNondirected"),
         )
