@@ -640,17 +640,22 @@ def _sub(parent: etree._Element, tag: str, text: str | None) -> etree._Element:
     return child
 
 
+def _sub_optional(parent: etree._Element, *elements: tuple[str, str | None]) -> None:
+    """Write each optional element whose value is present, in the order given."""
+    for tag, value in elements:
+        if value is not None:
+            _sub(parent, tag, value)
+
+
 def _write_venue_id(
     parent: etree._Element, name_tag: str, name: str | None, mic: str | None, mpid: str | None
 ) -> None:
     if name is not None:
         _sub(parent, name_tag, name)
-        if mic is not None:
-            _sub(parent, "mic", mic)
-    else:
+        _sub_optional(parent, ("mic", mic))
+    else:  # the schema's other choice: a mic alone (blank when unknown)
         _sub(parent, "mic", mic or "")
-    if mpid is not None:
-        _sub(parent, "mpid", mpid)
+    _sub_optional(parent, ("mpid", mpid))
 
 
 def _write_header(root: etree._Element, r: Any, customer: bool) -> None:
@@ -767,20 +772,12 @@ def _write_b3_month(el: etree._Element, m: B3Month) -> None:
     for v in m.ioi_exposed_venues:
         ve = etree.SubElement(ioi, "ioiExposedVenue")
         _sub(ve, "venueName", v.venue_name)
-        if v.mic is not None:
-            _sub(ve, "mic", v.mic)
-        if v.mpid is not None:
-            _sub(ve, "mpid", v.mpid)
+        _sub_optional(ve, ("mic", v.mic), ("mpid", v.mpid))
     routing = etree.SubElement(el, "routingVenueList")
     for v in m.routing_venues:
         ve = etree.SubElement(routing, "iVenue")
         _sub(ve, "venueName", v.venue_name)
-        if v.services is not None:
-            _sub(ve, "services", v.services)
-        if v.mic is not None:
-            _sub(ve, "mic", v.mic)
-        if v.mpid is not None:
-            _sub(ve, "mpid", v.mpid)
+        _sub_optional(ve, ("services", v.services), ("mic", v.mic), ("mpid", v.mpid))
         for xml, attr in B3_VENUE_FIELDS:
             kind = _B3_TYPES[xml]
             places = 2 if kind == "PctOrNmType" else 4 if kind == "CphType" else 0
