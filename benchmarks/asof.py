@@ -51,12 +51,17 @@ FIRST_DAY = 1_767_571_200 * NS  # 2026-01-05 00:00 UTC
 
 
 def _strings(values: list[str], codes: np.ndarray) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)),
-                                          pa.array(values)).cast(pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(values)).cast(
+        pa.string()
+    )
 
 
 def generate_day(
-    rng: np.random.Generator, day: int, n_quotes: int, n_orders: int, n_symbols: int,
+    rng: np.random.Generator,
+    day: int,
+    n_quotes: int,
+    n_orders: int,
+    n_symbols: int,
     base_price: np.ndarray,
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
     """(orders, fills, nbbo) of one trading day; NBBO sorted by (symbol, ts)."""
@@ -102,8 +107,9 @@ def generate_day(
     pos = np.where(pos >= starts[ocode], pos, starts[ocode])  # rough price for generation
     side_buy = rng.random(n_orders) < 0.5
     qty = rng.choice(np.array([1.0, 10.0, 50.0, 100.0, 200.0, 500.0, 0.5]), n_orders)
-    ids = pc.binary_join_element_wise(f"D{day}-", pc.cast(pa.array(np.arange(n_orders)),
-                                                          pa.string()), "")
+    ids = pc.binary_join_element_wise(
+        f"D{day}-", pc.cast(pa.array(np.arange(n_orders)), pa.string()), ""
+    )
     orders = pa.Table.from_arrays(
         [
             ids,
@@ -163,25 +169,28 @@ def write_data(args: argparse.Namespace, root: Path) -> None:
     t = time.perf_counter()
     counts = dict.fromkeys(TABLES, 0)
     for d in range(args.days):
-        day = generate_day(rng, d, args.quotes // args.days, args.orders // args.days,
-                           args.symbols, base_price)
+        day = generate_day(
+            rng, d, args.quotes // args.days, args.orders // args.days, args.symbols, base_price
+        )
         for name, table in zip(TABLES, day, strict=True):
             counts[name] += table.num_rows
             path = root / f"day{d}" / f"{name}.arrow"
             path.parent.mkdir(parents=True, exist_ok=True)
             with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
                 w.write_table(table)
-    print(f"data: {counts['orders']:,} orders, {counts['fills']:,} fills, "
-          f"{counts['nbbo']:,} NBBO updates, {args.symbols:,} symbols, {args.days} days "
-          f"(generated in {time.perf_counter() - t:.1f} s)", flush=True)
+    print(
+        f"data: {counts['orders']:,} orders, {counts['fills']:,} fills, "
+        f"{counts['nbbo']:,} NBBO updates, {args.symbols:,} symbols, {args.days} days "
+        f"(generated in {time.perf_counter() - t:.1f} s)",
+        flush=True,
+    )
 
 
 def read_days(root: Path) -> list[tuple[pa.Table, pa.Table, pa.Table]]:
     """The days' (orders, fills, nbbo), read into memory (every method starts from RAM)."""
     days = []
     for d in sorted(root.glob("day*"), key=lambda p: int(p.name[3:])):
-        tables = [pa.ipc.open_file(pa.OSFile(str(d / f"{n}.arrow"))).read_all()
-                  for n in TABLES]
+        tables = [pa.ipc.open_file(pa.OSFile(str(d / f"{n}.arrow"))).read_all() for n in TABLES]
         days.append((tables[0], tables[1], tables[2]))
     return days
 
@@ -191,7 +200,8 @@ def prepare(method: str, days: list) -> Callable[[], Any]:
     orders = pa.concat_tables([d[0] for d in days])
     nbbo = pa.concat_tables([d[2] for d in days])  # sorted by (symbol, ts) within each day
     left = orders.select(["order_id", "symbol", "received_ts"]).rename_columns(
-        ["order_id", "symbol", "ts"])
+        ["order_id", "symbol", "ts"]
+    )
     if method.startswith("pfof"):
         workers = int(method[4:])
         return lambda: pa.concat_tables(stream_order_quality(iter(days), workers=workers))
@@ -207,8 +217,9 @@ def prepare(method: str, days: list) -> Callable[[], Any]:
     left = left.take(pc.sort_indices(left, [("ts", "ascending")])).combine_chunks()
     if method == "polars":
         pl_left, pl_right = pl.from_arrow(left).rechunk(), pl.from_arrow(nbbo).rechunk()
-        return lambda: pl_left.join_asof(pl_right, on="ts", by="symbol", strategy="backward",
-                                         check_sortedness=False)
+        return lambda: pl_left.join_asof(
+            pl_right, on="ts", by="symbol", strategy="backward", check_sortedness=False
+        )
     pd_left = left.to_pandas()
     pd_right = nbbo.take(pc.sort_indices(nbbo, [("ts", "ascending")])).to_pandas()
     del nbbo, orders
@@ -235,8 +246,9 @@ def run_child(method: str, root: Path) -> None:
     seconds = time.perf_counter() - t
     hwm = _status_kb("VmHWM:")
     del result
-    print(json.dumps({"seconds": seconds, "peak_gb": hwm / 2**20,
-                      "extra_gb": (hwm - before) / 2**20}))
+    print(
+        json.dumps({"seconds": seconds, "peak_gb": hwm / 2**20, "extra_gb": (hwm - before) / 2**20})
+    )
 
 
 def check_agreement(root: Path) -> None:
@@ -258,13 +270,16 @@ def check_agreement(root: Path) -> None:
         pc.filter(mine.column(a), same_day).equals(pc.filter(theirs.column(b), same_day))
         for a, b in (("nbbo_bid", "bid"), ("nbbo_ask", "ask"))
     )
-    gap = pc.subtract(pc.cast(theirs.column("ts"), pa.int64()),
-                      pc.cast(theirs.column("nbbo_ts"), pa.int64()))
+    gap = pc.subtract(
+        pc.cast(theirs.column("ts"), pa.int64()), pc.cast(theirs.column("nbbo_ts"), pa.int64())
+    )
     overnight = pc.filter(gap, pc.invert(same_day))
     prior_day = pc.all(pc.greater(overnight, 12 * 3600 * NS)).as_py() in (True, None)
-    print(f"check: pfof receipt NBBO identical to DuckDB's: {agree} "
-          f"({pc.sum(same_day).as_py():,} orders); the {len(overnight):,} orders pfof marks "
-          f"empty all get a previous day's quote in DuckDB: {prior_day}")
+    print(
+        f"check: pfof receipt NBBO identical to DuckDB's: {agree} "
+        f"({pc.sum(same_day).as_py():,} orders); the {len(overnight):,} orders pfof marks "
+        f"empty all get a previous day's quote in DuckDB: {prior_day}"
+    )
 
 
 def main() -> None:
@@ -273,11 +288,16 @@ def main() -> None:
     parser.add_argument("--quotes", type=int, default=20_000_000, help="NBBO updates")
     parser.add_argument("--symbols", type=int, default=1_000)
     parser.add_argument("--days", type=int, default=5)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs per method (round-robin, each in a fresh process), best kept")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs per method (round-robin, each in a fresh process), best kept",
+    )
     parser.add_argument("--seed", type=int, default=20260105)
-    parser.add_argument("--small", action="store_true",
-                        help="50,000 orders x 1 M NBBO updates over 100 symbols")
+    parser.add_argument(
+        "--small", action="store_true", help="50,000 orders x 1 M NBBO updates over 100 symbols"
+    )
     parser.add_argument("--child", choices=[*METHODS, "check"], help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -293,37 +313,56 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pfof-asof-bench-") as tmp:
         root = Path(tmp)
         write_data(args, root)
-        print("inputs: NBBO sorted by (symbol, ts) for pfof, Polars and DuckDB, by ts for "
-              "pandas; orders by receipt time for pandas and Polars; preparation not timed; "
-              "each method in a fresh process", flush=True)
+        print(
+            "inputs: NBBO sorted by (symbol, ts) for pfof, Polars and DuckDB, by ts for "
+            "pandas; orders by receipt time for pandas and Polars; preparation not timed; "
+            "each method in a fresh process",
+            flush=True,
+        )
         common = ["--data", str(root)]
         # repeats go round-robin over the methods so that each sees the same machine load
         results: dict[str, dict[str, float]] = {}
         for _ in range(args.repeat):
             for method in METHODS:
-                out = subprocess.run([sys.executable, __file__, "--child", method, *common],
-                                     check=True, capture_output=True, text=True)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", method, *common],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 best = results.setdefault(method, r)
-                best.update(seconds=min(best["seconds"], r["seconds"]),
-                            peak_gb=max(best["peak_gb"], r["peak_gb"]),
-                            extra_gb=max(best["extra_gb"], r["extra_gb"]))
-        check = subprocess.run([sys.executable, __file__, "--child", "check", *common],
-                               check=True, capture_output=True, text=True)
+                best.update(
+                    seconds=min(best["seconds"], r["seconds"]),
+                    peak_gb=max(best["peak_gb"], r["peak_gb"]),
+                    extra_gb=max(best["extra_gb"], r["extra_gb"]),
+                )
+        check = subprocess.run(
+            [sys.executable, __file__, "--child", "check", *common],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         print(check.stdout.strip())
 
     fastest = min(v["seconds"] for k, v in results.items() if not k.startswith("pfof"))
     pfof = min(v["seconds"] for k, v in results.items() if k.startswith("pfof"))
     print()
-    print(f"| {'method':<58} | {'seconds':>8} | {'peak RSS GB':>11} | {'extra GB':>8} |"
-          f" {'vs fastest join':>15} |")
+    print(
+        f"| {'method':<58} | {'seconds':>8} | {'peak RSS GB':>11} | {'extra GB':>8} |"
+        f" {'vs fastest join':>15} |"
+    )
     print(f"|{'-' * 60}|{'-' * 10}|{'-' * 13}|{'-' * 10}|{'-' * 17}|")
     for method, r in results.items():
-        print(f"| {METHODS[method]:<58} | {r['seconds']:8.2f} | {r['peak_gb']:11.2f} |"
-              f" {r['extra_gb']:8.2f} | {r['seconds'] / fastest:15.2f} |")
-    print(f"\n{os.cpu_count()} cores; pfof streams one trading day at a time (workers = days in "
-          "flight, threads); peak RSS includes the input data held by each process; the ratio "
-          "below takes the faster pfof row and the fastest single join")
+        print(
+            f"| {METHODS[method]:<58} | {r['seconds']:8.2f} | {r['peak_gb']:11.2f} |"
+            f" {r['extra_gb']:8.2f} | {r['seconds'] / fastest:15.2f} |"
+        )
+    print(
+        f"\n{os.cpu_count()} cores; pfof streams one trading day at a time (workers = days in "
+        "flight, threads); peak RSS includes the input data held by each process; the ratio "
+        "below takes the faster pfof row and the fastest single join"
+    )
     print(f"pfof_full_pass_vs_fastest_single_join={pfof / fastest:.3f}")
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pfof.formats.archives import Candidate, walk
 from pfof.formats.sec606 import read_report
-from pfof.model.rule606 import a1_cells
+from pfof.model.reports606 import a1_cells
 from pfof.store.ingest import ingest
 from pfof.store.schema import connect
 

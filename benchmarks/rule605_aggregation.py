@@ -20,11 +20,11 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from pfof.engine.rule605 import detailed_rows, summary_rows
+from pfof.engine.aggregate605 import detailed_rows, summary_rows
 from pfof.model.tables import ORDER_QUALITY
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from rule605 import reference
+from support import reference605 as reference
 
 
 def synthetic(n: int, seed: int = 605) -> pa.Table:
@@ -62,8 +62,10 @@ def synthetic(n: int, seed: int = 605) -> pa.Table:
         "effective_spread": masked(np.abs(ticks[0]), filled),
         "price_improvement_per_share": masked(ticks[1], filled),
         "quote_position": masked(position, filled, pa.string()),
-        **{f"realized_spread_{h}": masked(ticks[2 + i], filled)
-           for i, h in enumerate(("50ms", "1s", "15s", "1m", "5m"))},
+        **{
+            f"realized_spread_{h}": masked(ticks[2 + i], filled)
+            for i, h in enumerate(("50ms", "1s", "15s", "1m", "5m"))
+        },
     }
     arrays = [columns.get(f.name, pa.nulls(n, f.type)) for f in ORDER_QUALITY]
     return pa.Table.from_arrays(arrays, schema=ORDER_QUALITY)
@@ -75,8 +77,11 @@ def float_baseline(table: pa.Table) -> pl.DataFrame:
     mid = (pl.col("nbbo_bid") + pl.col("nbbo_ask")) / 2
     x = pl.col("executed_qty")
     return df.group_by("section", "order_type", "symbol").agg(
-        pl.len(), pl.col("quantity").sum(), (pl.col("quantity") * mid).sum().alias("notional"),
-        x.sum().alias("x"), (x * mid).sum().alias("mx"),
+        pl.len(),
+        pl.col("quantity").sum(),
+        (pl.col("quantity") * mid).sum().alias("notional"),
+        x.sum().alias("x"),
+        (x * mid).sum().alias("mx"),
         (x * pl.col("effective_spread")).sum().alias("eff"),
         (x * pl.col("quoted_spread")).sum().alias("qs"),
         (x * pl.col("price_improvement_per_share")).sum().alias("pi"),
@@ -101,10 +106,14 @@ def main() -> None:
     rows = small.to_pylist()
     t_engine_small = timed(lambda: (summary_rows(small, **kw), detailed_rows(small, **kw)))
     t_ref = timed(lambda: (reference.summary(rows, 202608), reference.detailed(rows, 202608)))
-    print(f"orders: {n:,}; float baseline {t_float:.2f} s; exact engine {t_engine:.2f} s "
-          f"({t_engine / t_float:.1f}x the float baseline; {n / t_engine:,.0f} orders/s)")
-    print(f"orders: {n_ref:,}; exact engine {t_engine_small:.3f} s; Python reference "
-          f"{t_ref:.2f} s (engine {t_ref / t_engine_small:.0f}x faster)")
+    print(
+        f"orders: {n:,}; float baseline {t_float:.2f} s; exact engine {t_engine:.2f} s "
+        f"({t_engine / t_float:.1f}x the float baseline; {n / t_engine:,.0f} orders/s)"
+    )
+    print(
+        f"orders: {n_ref:,}; exact engine {t_engine_small:.3f} s; Python reference "
+        f"{t_ref:.2f} s (engine {t_ref / t_engine_small:.0f}x faster)"
+    )
 
 
 if __name__ == "__main__":

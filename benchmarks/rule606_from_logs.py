@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.dataset as ds
 
-from pfof.engine.rule606 import (
+from pfof.engine.generate606 import (
     customer_routing_report,
     held_order_routing_report,
     load_tables,
@@ -80,8 +80,10 @@ def main() -> None:
         base = best(baseline, args.repeat)
         cust = best(customer_query, args.repeat)
         a1 = best(quarterly, args.repeat)
-        print(f"data: {data} ({broker}, {year} Q{quarter}); busiest customer {customer}: "
-              f"{n_orders:,} orders")
+        print(
+            f"data: {data} ({broker}, {year} Q{quarter}); busiest customer {customer}: "
+            f"{n_orders:,} orders"
+        )
         print(f"baseline (read all orders, routes, fills): {base:.3f} s")
         print(f"606(b)(1) customer report {start}..{end}:  {cust:.3f} s")
         print(f"606(a)(1) quarterly report + strict check: {a1:.3f} s")

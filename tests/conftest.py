@@ -36,3 +36,21 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pfof"))
+
+
+@pytest.fixture
+def shared_606() -> Path:
+    """The real 606 reports brokers published (../shared/real-606)."""
+    return shared_path("real-606")
+
+
+@pytest.fixture
+def schwab() -> Path:
+    """Charles Schwab's twelve 606(a)(1) reports."""
+    return shared_path("real-606", "schwab")
+
+
+@pytest.fixture
+def sec606_samples() -> Path:
+    """The SEC's 606 schema and sample reports (../shared/sec-606)."""
+    return shared_path("sec-606")

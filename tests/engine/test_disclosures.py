@@ -29,7 +29,7 @@ from pfof.engine.disclosures import (
     venue_key,
 )
 from pfof.model.enums import OrderType, Section
-from pfof.model.rule606 import A1Month, A1Section, A1Venue, HeldOrderRoutingReport, a1_cells
+from pfof.model.reports606 import A1Month, A1Section, A1Venue, HeldOrderRoutingReport, a1_cells
 
 D = Decimal
 

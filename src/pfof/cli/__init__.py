@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import typer
 
-from pfof.cli import demo, disclosures, quality, rule605, rule606, simulate
+from pfof.cli import (
+    cmd_demo,
+    cmd_disclosures,
+    cmd_quality,
+    cmd_rule605,
+    cmd_rule606,
+    cmd_simulate,
+)
 
 app = typer.Typer(
     name="pfof",
@@ -18,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for _module in (demo, rule606, disclosures, simulate, quality, rule605):
+for _module in (cmd_demo, cmd_rule606, cmd_disclosures, cmd_simulate, cmd_quality, cmd_rule605):
     _module.register(app)
 
 

@@ -80,8 +80,15 @@ class NbboIndex:
             breaks = np.zeros(n - 1, dtype=bool)
             breaks[starts[1:-1] - 1] = True
             if bool(np.all((ts[1:] >= ts[:-1]) | breaks)):
-                return cls(symbols, starts, ts, None, base, span,
-                           _composite(symbols, starts, ts, base, span))
+                return cls(
+                    symbols,
+                    starts,
+                    ts,
+                    None,
+                    base,
+                    span,
+                    _composite(symbols, starts, ts, base, span),
+                )
         enc = pc.dictionary_encode(sym)
         if isinstance(enc, pa.ChunkedArray):
             enc = enc.unify_dictionaries()
@@ -142,8 +149,7 @@ class NbboIndex:
         quote for the symbol at or before the time, or (``max_age_ns``) the latest one is
         older than ``max_age_ns`` nanoseconds.
         """
-        order, found = self.search(codes, ts_ns, offsets_ns, max_age_ns=max_age_ns,
-                                   method=method)
+        order, found = self.search(codes, ts_ns, offsets_ns, max_age_ns=max_age_ns, method=method)
         out = []
         for pos in found:
             res = np.empty(len(order), dtype=np.int64)
@@ -225,8 +231,9 @@ class NbboIndex:
 BLOCK_KEYS = 1 << 18
 
 
-def searchsorted_right(keys: np.ndarray, queries: np.ndarray,
-                       block: int = BLOCK_KEYS) -> np.ndarray:
+def searchsorted_right(
+    keys: np.ndarray, queries: np.ndarray, block: int = BLOCK_KEYS
+) -> np.ndarray:
     """``np.searchsorted(keys, queries, side="right")`` for ascending ``queries``.
 
     The keys are cut into cache-sized blocks and each block is searched only by the queries
@@ -237,8 +244,9 @@ def searchsorted_right(keys: np.ndarray, queries: np.ndarray,
         return np.searchsorted(keys, queries, side="right")
     bounds = np.arange(0, n, block, dtype=np.int64)
     # queries below keys[bounds[i + 1]] land in block i (or earlier)
-    cuts = np.concatenate([[0], np.searchsorted(queries, keys[bounds[1:]], side="left"),
-                           [len(queries)]])
+    cuts = np.concatenate(
+        [[0], np.searchsorted(queries, keys[bounds[1:]], side="left"), [len(queries)]]
+    )
     out = np.empty(len(queries), dtype=np.int64)
     for i, lo in enumerate(bounds.tolist()):
         a, b = int(cuts[i]), int(cuts[i + 1])
@@ -256,7 +264,7 @@ def _composite(
         return None
     key = ts - base
     for code in range(1, len(symbols)):
-        key[starts[code]:starts[code + 1]] += code * span
+        key[starts[code] : starts[code + 1]] += code * span
     return key
 
 
@@ -294,5 +302,4 @@ def asof_nbbo(
     """
     index = NbboIndex.build(nbbo)
     ts = timestamps_ns(events_ts, "events_ts")
-    return index.lookup(index.encode(events_symbol), ts, offset_ns=offset_ns,
-                        max_age_ns=max_age_ns)
+    return index.lookup(index.encode(events_symbol), ts, offset_ns=offset_ns, max_age_ns=max_age_ns)

@@ -72,8 +72,10 @@ def as_arrow(table: Any, name: str, schema: pa.Schema | None = None) -> pa.Table
     elif hasattr(table, "to_arrow"):  # Polars DataFrame
         out = table.to_arrow()
     else:
-        raise TypeError(f"{name}: expected an Arrow table, Polars DataFrame or DuckDB relation, "
-                        f"got {type(table).__name__}")
+        raise TypeError(
+            f"{name}: expected an Arrow table, Polars DataFrame or DuckDB relation, "
+            f"got {type(table).__name__}"
+        )
     if schema is None:
         return out
     missing = [c for c in schema.names if c not in out.column_names]

@@ -2,7 +2,7 @@
 
 Inputs are engine tables, whatever produced them: the per-order quality (``ORDER_QUALITY``)
 and the canonical ``payments`` of the actual routing and of an alternative run of the same
-orders (e.g. ``pfof.sim.counterfactual``), optionally with each run's ``routes``. Price
+orders (e.g. ``pfof.sim.rerouting``), optionally with each run's ``routes``. Price
 improvement is summed over market and marketable limit orders - the orders for which
 improvement over the quote at receipt is meaningful (Rule 605 measures it for the same
 types) - and PFOF is the broker's net payment over every order type. Orders are paired by

@@ -1,6 +1,6 @@
 """Analytics over Rule 606(a)(1) cells: per-report summaries, broker-quarter comparison, sanity.
 
-Every function takes reported cells, either :class:`~pfof.model.rule606.A1Cell` objects or a
+Every function takes reported cells, either :class:`~pfof.model.reports606.A1Cell` objects or a
 table (Arrow or Polars) whose columns carry the ``A1Cell`` field names, as the store's
 ``disclosures_606`` table does. Money stays ``Decimal`` end to end; quotients (rates, volumes)
 are computed at 50 significant digits and rounded only when rendered.
@@ -28,7 +28,8 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from pfof.model.enums import OrderType, Section
-from pfof.model.rule606 import (
+from pfof.model.mics import NON_ISO_ALIASES, is_iso_mic
+from pfof.model.reports606 import (
     A1Cell,
     CustomerRoutingReport,
     HeldOrderRoutingReport,
@@ -36,7 +37,6 @@ from pfof.model.rule606 import (
     Report606,
     a1_cells,
 )
-from pfof.model.venues import NON_ISO_ALIASES, is_iso_mic
 
 CellSource = Iterable[A1Cell] | Any  # A1Cell iterable, pyarrow.Table or polars.DataFrame
 

@@ -113,10 +113,14 @@ def consolidate_nbbo(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Ta
     a = 0
     while a < n:
         # extend to whole symbols, at least one symbol per batch
-        b = int(sym_starts[np.searchsorted(sym_starts, a + chunk_rows, side="left")]) \
-            if a + chunk_rows < n else n
-        _consolidate_batch(a, b, row_start, vcode, bid, bsz, ask, asz,
-                           out_bid, out_bsz, out_ask, out_asz)
+        b = (
+            int(sym_starts[np.searchsorted(sym_starts, a + chunk_rows, side="left")])
+            if a + chunk_rows < n
+            else n
+        )
+        _consolidate_batch(
+            a, b, row_start, vcode, bid, bsz, ask, asz, out_bid, out_bsz, out_ask, out_asz
+        )
         a = b
 
     last_of_ts = np.ones(n, dtype=bool)
@@ -126,8 +130,11 @@ def consolidate_nbbo(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Ta
     k_bsz, k_asz = out_bsz[keep], out_asz[keep]
     changed = np.ones(len(keep), dtype=bool)
     changed[1:] = (
-        (k_sym[1:] != k_sym[:-1]) | (k_bid[1:] != k_bid[:-1]) | (k_ask[1:] != k_ask[:-1])
-        | (k_bsz[1:] != k_bsz[:-1]) | (k_asz[1:] != k_asz[:-1])
+        (k_sym[1:] != k_sym[:-1])
+        | (k_bid[1:] != k_bid[:-1])
+        | (k_ask[1:] != k_ask[:-1])
+        | (k_bsz[1:] != k_bsz[:-1])
+        | (k_asz[1:] != k_asz[:-1])
     )
     first_of_sym = np.ones(len(keep), dtype=bool)
     first_of_sym[1:] = k_sym[1:] != k_sym[:-1]
@@ -182,10 +189,14 @@ def _consolidate_batch(
         va = np.where(live, ask[src], np.inf)
         vbs = np.where(live, bsz[src], 0)
         vas = np.where(live, asz[src], 0)
-        bid_size = np.where(vb > best_bid, vbs,
-                            np.where((vb == best_bid) & (vb > -np.inf), bid_size + vbs, bid_size))
-        ask_size = np.where(va < best_ask, vas,
-                            np.where((va == best_ask) & (va < np.inf), ask_size + vas, ask_size))
+        bid_size = np.where(
+            vb > best_bid,
+            vbs,
+            np.where((vb == best_bid) & (vb > -np.inf), bid_size + vbs, bid_size),
+        )
+        ask_size = np.where(
+            va < best_ask, vas, np.where((va == best_ask) & (va < np.inf), ask_size + vas, ask_size)
+        )
         np.maximum(best_bid, vb, out=best_bid)
         np.minimum(best_ask, va, out=best_ask)
     out_bid[a:b], out_ask[a:b] = best_bid, best_ask

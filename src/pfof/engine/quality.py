@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from pfof.engine.asof import NbboIndex, timestamps_ns
 from pfof.engine.nbbo import _require_non_null, conform, nbbo_table
-from pfof.model.quality import NbboState, QuotePosition
+from pfof.model.quote_states import NbboState, QuotePosition
 from pfof.model.tables import FILLS, HORIZONS_NS, ORDER_QUALITY, ORDERS
 
 #: A receipt quote older than this (ns) is "stale": 5 minutes, the longest 605 horizon.
@@ -31,11 +31,30 @@ FILL_EPS = 1e-9
 #: prices are per share, so an options order's dollar amounts are scaled by this.
 OPTION_MULTIPLIER = 100.0
 
-_STATES = [s.value for s in (NbboState.NORMAL, NbboState.LOCKED, NbboState.CROSSED,
-                             NbboState.ONE_SIDED, NbboState.EMPTY, NbboState.STALE)]
+_STATES = [
+    s.value
+    for s in (
+        NbboState.NORMAL,
+        NbboState.LOCKED,
+        NbboState.CROSSED,
+        NbboState.ONE_SIDED,
+        NbboState.EMPTY,
+        NbboState.STALE,
+    )
+]
 _POSITIONS = [QuotePosition.INSIDE.value, QuotePosition.AT.value, QuotePosition.OUTSIDE.value]
-_PASSTHROUGH = ("order_id", "broker", "customer_id", "symbol", "section", "side", "order_type",
-                "quantity", "limit_price", "received_ts")
+_PASSTHROUGH = (
+    "order_id",
+    "broker",
+    "customer_id",
+    "symbol",
+    "section",
+    "side",
+    "order_type",
+    "quantity",
+    "limit_price",
+    "received_ts",
+)
 
 
 def quality_schema(horizons: Mapping[str, int] = HORIZONS_NS) -> pa.Schema:
@@ -68,8 +87,11 @@ def _masked(values: np.ndarray, valid: np.ndarray, typ: pa.DataType) -> pa.Array
 
 def _sizes_at(sizes: pa.ChunkedArray, rows: np.ndarray, present: np.ndarray) -> pa.Array:
     """``sizes[rows]`` (nulls kept), null where the side is absent or ``rows`` is -1."""
-    taken = pc.take(sizes, pa.array(np.maximum(rows, 0), mask=~present)) if len(sizes) \
+    taken = (
+        pc.take(sizes, pa.array(np.maximum(rows, 0), mask=~present))
+        if len(sizes)
         else pa.nulls(len(rows), pa.int64())
+    )
     if isinstance(taken, pa.ChunkedArray):
         taken = taken.combine_chunks()
     return taken
@@ -95,8 +117,9 @@ def _order_rows(order_id: pa.ChunkedArray, fill_order_id: pa.ChunkedArray) -> np
     unknown = codes[n:] >= n
     if unknown.any():
         row = _first_row(unknown)
-        raise ValueError(f"fills: row {row} has order_id {fill_order_id[row].as_py()!r}, "
-                         "which is not in orders")
+        raise ValueError(
+            f"fills: row {row} has order_id {fill_order_id[row].as_py()!r}, which is not in orders"
+        )
     return codes[n:]
 
 
@@ -131,18 +154,25 @@ def order_quality(
     is_sell = _np(pc.is_in(side_col, pa.array(["sell", "sell_short"])), bool)
     if not np.all(is_buy | is_sell):
         row = _first_row(~(is_buy | is_sell))
-        raise ValueError(f"orders: row {row} has side {side_col[row].as_py()!r}, "
-                         "expected buy, sell or sell_short")
+        raise ValueError(
+            f"orders: row {row} has side {side_col[row].as_py()!r}, "
+            "expected buy, sell or sell_short"
+        )
     side = np.where(is_buy, 1.0, -1.0)
-    multiplier = np.where(_np(pc.fill_null(pc.equal(o.column("section"), "options"), False),
-                              bool), OPTION_MULTIPLIER, 1.0)
+    multiplier = np.where(
+        _np(pc.fill_null(pc.equal(o.column("section"), "options"), False), bool),
+        OPTION_MULTIPLIER,
+        1.0,
+    )
     qty = _np(o.column("quantity"))
     recv = timestamps_ns(o.column("received_ts"), "orders column received_ts")
     codes = index.encode(o.column("symbol"))
 
     # NBBO columns in the index's (symbol, ts) order: gathers run in nearly ascending order
-    bid_x, ask_x = (v if index.perm is None else v[index.perm]
-                    for v in (_np(nb.column("bid")), _np(nb.column("ask"))))
+    bid_x, ask_x = (
+        v if index.perm is None else v[index.perm]
+        for v in (_np(nb.column("bid")), _np(nb.column("ask")))
+    )
     if index.num_rows == 0:  # every position is -1; give the gathers one NaN row to read
         bid_x = ask_x = np.full(1, np.nan)
     ts_x = index.ts if index.num_rows else np.zeros(1, np.int64)
@@ -189,8 +219,10 @@ def order_quality(
     early = fe < recv[fo]
     if early.any():
         row = _first_row(early)
-        raise ValueError(f"fills: row {row} executes before its order "
-                         f"{f.column('order_id')[row].as_py()!r} was received")
+        raise ValueError(
+            f"fills: row {row} executes before its order "
+            f"{f.column('order_id')[row].as_py()!r} was received"
+        )
 
     nfills = np.bincount(fo, minlength=n)
     filled = nfills > 0
@@ -254,9 +286,11 @@ def order_quality(
         eq_ratio=_masked(eq, eq_ok, pa.float64()),
         price_improvement_per_share=_masked(pi, measured, price),
         price_improvement_usd=_masked(pi * executed * multiplier, measured, price),
-        quote_position=pc.if_else(pa.array(measured), pc.take(pa.array(_POSITIONS),
-                                                              pa.array(position)),
-                                  pa.scalar(None, pa.string())),
+        quote_position=pc.if_else(
+            pa.array(measured),
+            pc.take(pa.array(_POSITIONS), pa.array(position)),
+            pa.scalar(None, pa.string()),
+        ),
     )
     for h, (values, valid) in zip(horizons, realized, strict=True):
         columns[f"realized_spread_{h}"] = _masked(values, valid, price)
@@ -279,6 +313,7 @@ def stream_order_quality(
     steps, so a second worker (a thread) can use a second core when one is free. An order's
     fills and the quotes its horizons need must be in its day's tables.
     """
+
     def run(day: tuple[pa.Table, pa.Table, pa.Table]) -> pa.Table:
         return order_quality(*day, stale_after_ns=stale_after_ns, horizons=horizons)
 

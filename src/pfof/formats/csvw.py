@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from pfof.model.rule605 import Issue, Severity
+from pfof.model.records605 import Issue, Severity
 
 # ---------------------------------------------------------------- schema model
 

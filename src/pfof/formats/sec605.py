@@ -9,7 +9,7 @@ from typing import Literal
 from pfof.formats import sec605_detailed, sec605_legacy, sec605_summary
 from pfof.formats.csvw import TableSchema, load_metadata
 from pfof.formats.sec605_numbers import read_lines
-from pfof.model.rule605 import (
+from pfof.model.records605 import (
     DetailedRecord,
     Issue,
     LegacyRecord,

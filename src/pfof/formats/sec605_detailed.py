@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from pfof.formats.sec605_numbers import format_trimmed, parse_decimal, parse_int, read_lines
-from pfof.model.rule605 import (
+from pfof.model.records605 import (
     DETAILED_FIELDS,
     DETAILED_TIME_BUCKETS,
     DetailedRecord,

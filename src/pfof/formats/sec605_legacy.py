@@ -20,7 +20,7 @@ from pfof.formats.sec605_numbers import (
     parse_int,
     read_lines,
 )
-from pfof.model.rule605 import (
+from pfof.model.records605 import (
     LEGACY_FIELDS,
     LEGACY_MARKETABLE_ONLY,
     LEGACY_ORDER_SIZES,

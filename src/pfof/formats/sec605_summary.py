@@ -17,7 +17,7 @@ from typing import IO
 
 from pfof.formats.csvw import Bound, Column, CsvwResult, Dialect, TableSchema, validate_csv
 from pfof.formats.sec605_numbers import format_trimmed, read_lines
-from pfof.model.rule605 import (
+from pfof.model.records605 import (
     ALL_BELOW_200K,
     NOTIONAL_BUCKETS,
     SUMMARY_FIELDS,

@@ -35,7 +35,8 @@ from pfof.formats.sec606_schema import (
 )
 from pfof.formats.xmlsafe import Source, UnsafeXMLError, source_name
 from pfof.model.enums import OrderType, ReportKind, Section
-from pfof.model.rule606 import (
+from pfof.model.mics import is_iso_mic
+from pfof.model.reports606 import (
     B3_VENUE_FIELDS,
     A1Cell,
     A1Month,
@@ -52,7 +53,6 @@ from pfof.model.rule606 import (
     NotHeldHandlingReport,
     Report606,
 )
-from pfof.model.venues import is_iso_mic
 
 Mode = Literal["lenient", "strict"]
 

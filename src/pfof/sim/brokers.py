@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from pfof.model.enums import OrderType, PaymentBasis, Section
 from pfof.model.tables import ARRANGEMENTS
-from pfof.sim.venues import EQUITY_EXCHANGES
+from pfof.sim.market_centers import EQUITY_EXCHANGES
 
 #: Pseudo-venue in a fixed split meaning "the exchange showing the best price".
 EXCHANGES = "EXCHANGES"

@@ -14,7 +14,7 @@ from pfof.sim.brokers import (
     per_share_terms,
     spread_fraction_terms,
 )
-from pfof.sim.venues import (
+from pfof.sim.market_centers import (
     EQUITY_EXCHANGES,
     EXCHANGE_BY_MIC,
     WHOLESALER_BY_ID,

@@ -17,11 +17,11 @@ import numpy as np
 from pfof.sim.brokers import EXCHANGES, RoutingPolicy, all_terms
 from pfof.sim.calendar import Session
 from pfof.sim.config import SimConfig
+from pfof.sim.market_centers import EXCHANGE_BY_MIC, WHOLESALERS
 from pfof.sim.orders import MARKET, MICRO, MKT_LIMIT, NM_LIMIT, ON_CLOSE, ON_OPEN, STOP, DayOrders
 from pfof.sim.prices import EMPTY, floor_tick, tick
 from pfof.sim.quotes import DayQuotes, asof, first_passage
 from pfof.sim.universe import Universe
-from pfof.sim.venues import EXCHANGE_BY_MIC, WHOLESALERS
 
 Arr = np.ndarray
 BIG = np.iinfo(np.int64).max // 4

@@ -8,10 +8,10 @@ import numpy as np
 
 from pfof.sim.calendar import Session
 from pfof.sim.config import SimConfig
+from pfof.sim.market_centers import EXCHANGE_BY_MIC
 from pfof.sim.prices import EMPTY, ceil_tick, floor_tick, tick
 from pfof.sim.quotes import DayQuotes, asof, u_shape_inverse
 from pfof.sim.universe import Universe
-from pfof.sim.venues import EXCHANGE_BY_MIC
 
 # Internal order kinds; the Rule 606 order type follows from the kind.
 MARKET, MKT_LIMIT, NM_LIMIT, STOP, ON_OPEN, ON_CLOSE = range(6)

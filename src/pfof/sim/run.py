@@ -21,7 +21,7 @@ from pfof.model.tables import ARRANGEMENTS, PAYMENTS
 from pfof.sim.brokers import arrangements_table
 from pfof.sim.calendar import Session, trading_sessions
 from pfof.sim.config import SimConfig
-from pfof.sim.engine import DAY_TABLES, DayResult, simulate_day
+from pfof.sim.day import DAY_TABLES, DayResult, simulate_day
 from pfof.sim.universe import build_universe
 
 Progress = Callable[[int, int, Session], None]

@@ -9,8 +9,8 @@ import numpy as np
 
 from pfof.model.enums import Section
 from pfof.sim.config import SimConfig
+from pfof.sim.market_centers import EXCHANGE_BY_MIC, OPTIONS_EXCHANGES
 from pfof.sim.prices import UNITS, floor_tick
-from pfof.sim.venues import EXCHANGE_BY_MIC, OPTIONS_EXCHANGES
 
 #: Seconds in a regular session, for converting annual volatility to per-second.
 SESSION_SECONDS = 23_400

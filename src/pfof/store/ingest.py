@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from pfof.formats.archives import ArchiveLimits, Candidate, walk
 from pfof.model.enums import ReportKind
-from pfof.model.rule606 import (
+from pfof.model.reports606 import (
     B3_VENUE_FIELDS,
     A1Cell,
     CustomerRoutingReport,

@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-#: ``disclosures_606`` columns in :class:`~pfof.model.rule606.A1Cell` order (+ provenance).
+#: ``disclosures_606`` columns in :class:`~pfof.model.reports606.A1Cell` order (+ provenance).
 CELL_COLUMNS = (
     "broker, year, quarter, month, section, venue_name, mic, mpid, order_type, venue_pct, "
     "routed_pct, net_payment_usd, rate, venue_index"

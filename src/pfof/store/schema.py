@@ -2,7 +2,7 @@
 
 ``sources`` holds one row per ingested file (keyed by its SHA-256, so the same bytes are never
 ingested twice, whatever their path). Report rows reference it: ``disclosures_606`` has one row
-per reported 606(a)(1) cell (the :class:`~pfof.model.rule606.A1Cell` fields), ``routes_606b1``
+per reported 606(a)(1) cell (the :class:`~pfof.model.reports606.A1Cell` fields), ``routes_606b1``
 one row per reported route transaction of a 606(b)(1) report and ``venues_606b3`` one row per
 venue-month of a 606(b)(3) report. Reported numbers are exact decimals: ``DECIMAL(38, 10)`` for
 606(a)(1) (the format has 2 or 4 places) and ``DECIMAL(38, 18)`` for 606(b)(3) averages; a value
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pfof.model.rule606 import B3_VENUE_FIELDS
+from pfof.model.reports606 import B3_VENUE_FIELDS
 
 SCHEMA_VERSION = 1
 NUM = "DECIMAL(38, 10)"

@@ -1,0 +1,1 @@
+"""Pipelines that span layers (formats, store, engine, reports): the demo, measuring a dataset."""

@@ -1,0 +1,447 @@
+"""The demo pipeline: a simulated month through the engine to SEC reports and an HTML report.
+
+``run_demo`` simulates one broker's month (``SimConfig.demo()``), loads it into the DuckDB
+store, measures every order against the NBBO (the broker's view and each wholesaler's),
+routes the same orders again with a best-price policy, writes the wholesalers' amended
+Rule 605 files, the broker's Rule 606(a)(1) XML, ``report.html`` and ``headline.json``, and
+ingests other brokers' synthetic 606 disclosures for the broker comparison. Every file it
+writes is checked with pfof's own validators first. The CLI only prints what it returns.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pfof.engine.aggregate605 import detailed_rows, summary_rows
+from pfof.engine.counterfactual import Comparison, Outcome, compare, outcome
+from pfof.engine.generate606 import held_order_routing_report, load_tables, quarter_bounds
+from pfof.engine.quality import order_quality
+from pfof.engine.routing import received_by_market_center, with_first_venue
+from pfof.formats.sec605 import check_file
+from pfof.formats.sec605_detailed import write_detailed
+from pfof.formats.sec605_summary import write_summary
+from pfof.formats.sec606 import schema_violations, write_report
+from pfof.model.tables import FILLS, NBBO, ORDERS, PAYMENTS, ROUTES
+from pfof.reports.html import ReportInput, write_html
+from pfof.sim.brokers import RoutingPolicy
+from pfof.sim.calendar import Session
+from pfof.sim.config import SimConfig
+from pfof.sim.peer_disclosures import BROKERS, quarter_report
+from pfof.sim.rerouting import ReroutedRun, same_orders
+from pfof.sim.run import simulate
+from pfof.store import canonical, queries
+from pfof.store.ingest import IngestSummary, ingest
+from pfof.store.schema import connect
+
+#: ``progress(step, done, total)``: called as each step advances.
+Progress = Callable[[str, int, int], None]
+
+MARKET_TZ = "America/New_York"
+#: Rule 605 designated participant of off-exchange market centers (FINRA).
+FINRA = "T"
+ALTERNATIVE = RoutingPolicy.BEST_PI
+#: The simulator writes every change of the NBBO, so the quote in force at receipt is valid
+#: however old it is: no staleness cut-off (illiquid names may not requote for minutes).
+STALE = None
+REPORT_NOTES = (
+    "Simulated data (pfof.sim, SimConfig.demo()): the broker routes each order to the "
+    "wholesaler paying it the most; the alternative routes the very same orders, in the same "
+    "simulated market, to the wholesaler with the best expected price improvement.",
+    "Price improvement is measured against the NBBO when the broker received each market or "
+    "marketable limit order; PFOF is the broker's net payment (wholesaler payments less "
+    "exchange access fees, plus rebates).",
+)
+
+
+def _quarters(end_year: int, end_quarter: int, count: int) -> list[tuple[int, int]]:
+    out = []
+    year, quarter = end_year, end_quarter
+    for _ in range(count):
+        out.append((year, quarter))
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return out[::-1]
+
+
+class DemoError(Exception):
+    """A step produced something invalid; the demo stops and says which file and why."""
+
+
+@dataclass
+class Month:
+    """The simulated month as the engine saw it: per-order quality with the first venue,
+    the same for the alternative routing, and each market center's view of its orders."""
+
+    sessions: list[Session] = field(default_factory=list)
+    orders: dict[date, pa.Table] = field(default_factory=dict)  # factual orders, as simulated
+    quality: list[pa.Table] = field(default_factory=list)
+    routes: list[pa.Table] = field(default_factory=list)
+    mc_orders: list[pa.Table] = field(default_factory=list)
+    mc_quality: list[pa.Table] = field(default_factory=list)
+    fills: list[pa.Table] = field(default_factory=list)
+    alt_quality: list[pa.Table] = field(default_factory=list)
+    alt_routes: list[pa.Table] = field(default_factory=list)
+    alt_payments: pa.Table | None = None
+
+
+def _quality_source(source: str) -> str:
+    return f"{source}: order quality"
+
+
+def _clear_other_simulations(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """A store left by a demo with other settings is emptied of simulated rows, so that the
+    days of two different simulations never mix (re-runs with the same settings keep them)."""
+    canonical.ensure_tables(con)
+    other = con.execute(
+        "SELECT count(*) FROM canonical_loads WHERE source NOT IN (?, ?)",
+        [source, _quality_source(source)],
+    ).fetchall()[0][0]
+    if other:
+        for name in [*canonical.SCHEMAS, "canonical_loads"]:
+            con.execute(f'DELETE FROM "{name}"')
+
+
+def _simulate(
+    config: SimConfig,
+    data: Path,
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    month: Month,
+    progress: Progress,
+) -> None:
+    def sink(session: Session | None, tables: dict[str, pa.Table]) -> None:
+        if session is None:
+            for name, table in tables.items():
+                canonical.replace_broker_rows(con, name, table)
+            return
+        month.sessions.append(session)
+        month.orders[session.day] = tables["orders"]
+        canonical.load_day(con, session.day, tables, source)
+
+    label = "simulating a month -> Parquet, DuckDB"
+    progress(label, 0, config.days)
+    simulate(config, data, progress=lambda done, total, s: progress(label, done, total), sink=sink)
+
+
+def _day(con: duckdb.DuckDBPyConnection, broker: str, day: date) -> dict[str, pa.Table]:
+    """One trading day's orders (New York date of receipt), their routes and fills, and the
+    day's NBBO, read back from the store."""
+    local = f"CAST(timezone('{MARKET_TZ}', {{}}) AS DATE)"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _demo_orders AS SELECT * FROM orders "
+        f"WHERE broker = ? AND {local.format('received_ts')} = ?",
+        [broker, day],
+    )
+    out = {
+        "orders": con.sql(
+            "SELECT * FROM _demo_orders ORDER BY received_ts, order_id"
+        ).to_arrow_table()
+    }
+    for name in ("routes", "fills"):
+        out[name] = con.sql(
+            f"SELECT t.* FROM {name} t SEMI JOIN _demo_orders o USING (order_id) "
+            "ORDER BY t.order_id, t.seq"
+        ).to_arrow_table()
+    out["nbbo"] = con.sql(
+        f"SELECT * FROM nbbo WHERE {local.format('ts')} = $day ORDER BY symbol, ts",
+        params={"day": day},
+    ).to_arrow_table()
+    con.execute("DROP TABLE _demo_orders")
+    schemas = {"orders": ORDERS, "routes": ROUTES, "fills": FILLS, "nbbo": NBBO}
+    return {k: t.select(schemas[k].names).cast(schemas[k]) for k, t in out.items()}
+
+
+def _measure(
+    con: duckdb.DuckDBPyConnection,
+    broker: str,
+    data: Path,
+    source: str,
+    month: Month,
+    progress: Progress,
+) -> None:
+    """Per-order quality of every day from the store (broker's and market centers' views),
+    written to OUT/data/order_quality and loaded into the store."""
+    label, total = "execution quality vs the NBBO", len(month.sessions)
+    progress(label, 0, total)
+    for done, session in enumerate(month.sessions, start=1):
+        t = _day(con, broker, session.day)
+        quality = order_quality(t["orders"], t["fills"], t["nbbo"], stale_after_ns=STALE)
+        target = data / "order_quality" / f"date={session.day.isoformat()}" / "part-0.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(quality, target)
+        canonical.load_day(con, session.day, {"order_quality": quality}, _quality_source(source))
+        month.quality.append(with_first_venue(quality, t["routes"]))
+        month.routes.append(t["routes"])
+        mc = received_by_market_center(t["orders"], t["routes"])
+        month.mc_orders.append(mc)
+        month.mc_quality.append(
+            order_quality(
+                mc.drop_columns(["market_center"]), t["fills"], t["nbbo"], stale_after_ns=STALE
+            )
+        )
+        month.fills.append(t["fills"])
+        progress(label, done, total)
+
+
+def _counterfactual(config: SimConfig, month: Month, progress: Progress) -> None:
+    """The same orders routed by the best-expected-price-improvement policy."""
+    run = ReroutedRun(config, ALTERNATIVE)
+    label = "best-price routing, same orders"
+    progress(label, 0, config.days)
+    for done, day in enumerate(run, start=1):
+        t = day.tables
+        if not same_orders(month.orders[day.session.day], t["orders"]):
+            raise DemoError(f"{day.session.day}: the counterfactual run drew other orders")
+        month.alt_quality.append(
+            order_quality(t["orders"], t["fills"], t["nbbo"], stale_after_ns=STALE)
+        )
+        month.alt_routes.append(t["routes"])
+        progress(label, done, config.days)
+    month.alt_payments = run.payments
+
+
+def _yyyymm(d: date) -> int:
+    return d.year * 100 + d.month
+
+
+def _write_605(month: Month, wholesalers: tuple[str, ...], folder: Path) -> list[tuple[str, Path]]:
+    """Amended 605 summary and detailed files of each wholesaler (market center) and month,
+    measured from the wholesaler's receipt; every file is checked with pfof's validators.
+    A summary with no market or marketable limit order holds its header row only.
+    Returns (description, path) of every file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    orders = pa.concat_tables(month.mc_orders)
+    quality = pa.concat_tables(month.mc_quality)
+    fills = pa.concat_tables(month.fills)
+    written = []
+    for yyyymm in sorted({_yyyymm(s.day) for s in month.sessions}):
+        for center in wholesalers:
+            mask = pc.equal(orders.column("market_center"), center)
+            q, o = quality.filter(mask), orders.filter(mask)
+            detailed = detailed_rows(
+                q,
+                participant=FINRA,
+                entity=center,
+                month=yyyymm,
+                orders=o,
+                fills=fills,
+                market_center_venues={center},
+            )
+            if not detailed.rows:
+                continue  # no covered order reached this center in the month
+            summary = summary_rows(
+                q, participant=FINRA, entity=center, month=yyyymm, orders=o, fills=fills
+            )
+            s_path = folder / f"{center}{yyyymm}.csv"  # the specification's file name
+            d_path = folder / f"{center}{yyyymm}_detailed.txt"
+            write_summary(summary.rows, s_path)  # type: ignore[arg-type]
+            write_detailed(detailed.rows, d_path)  # type: ignore[arg-type]
+            for path, kind in ((s_path, "summary"), (d_path, "detailed")):
+                checked = check_file(path, kind=kind)  # type: ignore[arg-type]
+                if not checked.valid:
+                    raise DemoError(
+                        f"{path} is not a valid amended 605 {kind} file: {checked.errors[0]}"
+                    )
+            written += [
+                (f"amended Rule 605 summary report of {center}", s_path),
+                (f"amended Rule 605 detailed report of {center}", d_path),
+            ]
+    return written
+
+
+def _write_606(
+    con: duckdb.DuckDBPyConnection, broker: str, month: Month, folder: Path
+) -> list[Path]:
+    """The broker's 606(a)(1) XML for each quarter simulated, checked against the schema."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    quarters = sorted({(s.day.year, (s.day.month - 1) // 3 + 1) for s in month.sessions})
+    last = month.sessions[-1]
+    stamp = datetime.fromtimestamp(last.close_ns // 10**9, UTC)
+    for year, quarter in quarters:
+        first, end = quarter_bounds(year, quarter)
+        tables = load_tables(con, broker=broker, start=first, end=end)
+        report = held_order_routing_report(tables, broker, year, quarter, timestamp=stamp)
+        xml = write_report(report)
+        path = folder / f"{broker.replace(' ', '_')}_{year}Q{quarter}.xml"
+        problems = schema_violations(xml)
+        if problems:
+            raise DemoError(f"{path}: the 606(a)(1) report breaks the SEC schema: {problems[0]}")
+        path.write_bytes(xml)
+        written.append(path)
+    return written
+
+
+def _cents(value: float | Decimal) -> str:
+    return str(Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_EVEN))
+
+
+def _headline_json(comparison: Comparison) -> dict[str, Any]:
+    """The headline's figures (dollars as strings rounded to the cent, PFOF exact)."""
+
+    def side(o: Outcome) -> dict[str, Any]:
+        return {
+            "label": o.label,
+            "price_improvement_usd": _cents(o.price_improvement_usd),
+            "pfof_usd": str(o.pfof_usd),
+        }
+
+    return {
+        "actual": side(comparison.actual),
+        "alternative": side(comparison.alternative),
+        "price_improvement_gain_usd": _cents(comparison.pi_gain_usd),
+        "pfof_change_usd": str(comparison.pfof_change_usd),
+        "orders_compared": comparison.orders,
+        "better": comparison.better,
+        "worse": comparison.worse,
+        "same": comparison.same,
+    }
+
+
+def _disclosures(out: Path, quarters: int, seed: int) -> tuple[IngestSummary, pa.Table]:
+    """Several brokers' synthetic 606 reports, ingested into the store; (summary, cells)."""
+    xml_dir = out / "606"
+    xml_dir.mkdir(parents=True, exist_ok=True)
+    for broker in BROKERS:
+        for year, quarter in _quarters(2026, 3, quarters):
+            report = quarter_report(broker, year, quarter, seed)
+            name = broker.name.replace(" ", "_")
+            (xml_dir / f"{name}_{year}Q{quarter}.xml").write_bytes(write_report(report))
+    con = connect(str(out / "pfof.duckdb"))
+    try:
+        return ingest(con, [xml_dir]), queries.disclosure_cells(con)
+    finally:
+        con.close()
+
+
+@dataclass
+class DemoResult:
+    """What the demo measured and wrote (paths relative to ``out`` where listed)."""
+
+    out: Path
+    broker: str
+    period: str
+    orders: int
+    comparison: Comparison
+    files_605: list[tuple[str, Path]]
+    files_606: list[Path]
+    disclosures: IngestSummary
+    disclosure_cells: pa.Table
+    disclosure_quarters: int
+
+
+def run_demo(
+    out: Path,
+    *,
+    seed: int = 0,
+    days: int | None = None,
+    quarters: int = 4,
+    progress: Progress | None = None,
+) -> DemoResult:
+    """Run the whole demo into ``out``; raises :class:`DemoError` when a file would be invalid.
+
+    ``out/data`` and ``out/reports`` are rewritten on every run; the store keeps rows of a
+    previous run with the same settings and drops those of other settings.
+    """
+    report = progress or (lambda step, done, total: None)
+    config = SimConfig.demo(seed=seed)
+    if days is not None:
+        config = replace(config, days=days)
+    broker_cfg = config.brokers[0]
+    broker = broker_cfg.name
+    data, reports = out / "data", out / "reports"
+    source = f"pfof demo: seed {config.seed}, {config.days} days from {config.start}"
+    month = Month()
+    for folder in (data, reports):
+        if folder.is_dir():
+            shutil.rmtree(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    con = connect(str(out / "pfof.duckdb"))
+    try:
+        _clear_other_simulations(con, source)
+        _simulate(config, data, con, source, month, report)
+        _measure(con, broker, data, source, month, report)
+        _counterfactual(config, month, report)
+        report("writing Rule 605 and 606 reports", 0, 1)
+        files_605 = _write_605(month, broker_cfg.wholesalers, reports / "605")
+        files_606 = _write_606(con, broker, month, reports / "606")
+        report("writing Rule 605 and 606 reports", 1, 1)
+        payments = (
+            con.sql(
+                "SELECT * FROM payments WHERE broker = $broker ORDER BY ALL",
+                params={"broker": broker},
+            )
+            .to_arrow_table()
+            .cast(PAYMENTS)
+        )
+    finally:
+        con.close()
+
+    quality = pa.concat_tables(month.quality)
+    actual = outcome(
+        f"actual ({broker_cfg.policy.value})", quality, payments, pa.concat_tables(month.routes)
+    )
+    assert month.alt_payments is not None
+    alternative = outcome(
+        f"best price ({ALTERNATIVE.value})",
+        pa.concat_tables(month.alt_quality),
+        month.alt_payments,
+        pa.concat_tables(month.alt_routes),
+    )
+    comparison = compare(actual, alternative, quality, pa.concat_tables(month.alt_quality))
+    first, last = month.sessions[0].day, month.sessions[-1].day
+    period = (
+        f"{first:%B %Y}"
+        if (first.year, first.month) == (last.year, last.month)
+        else f"{first} to {last}"
+    ) + f" ({len(month.sessions)} trading days)"
+    files = [(what, f"reports/605/{p.name}") for what, p in files_605]
+    files += [
+        ("the broker's Rule 606(a)(1) report (XML)", f"reports/606/{p.name}") for p in files_606
+    ]
+    files += [
+        ("simulated canonical tables and per-order quality (Parquet)", "data/"),
+        ("the headline figures (JSON)", "headline.json"),
+        ("other brokers' 606(a)(1) disclosures (synthetic), compared by the CLI", "606/"),
+        ("DuckDB store: simulated tables, order quality, 606 disclosures", "pfof.duckdb"),
+    ]
+    report("writing the HTML report", 0, 1)
+    write_html(
+        ReportInput(
+            title="Payment for order flow and execution quality",
+            broker=f"{broker} (simulated)",
+            period=period,
+            quality=quality,
+            payments=payments,
+            comparison=comparison,
+            files=files,
+            notes=REPORT_NOTES,
+        ),
+        out / "report.html",
+    )
+    (out / "headline.json").write_text(json.dumps(_headline_json(comparison), indent=2) + "\n")
+    report("writing the HTML report", 1, 1)
+    summary, cells = _disclosures(out, quarters, seed)
+    return DemoResult(
+        out,
+        broker,
+        period,
+        quality.num_rows,
+        comparison,
+        files_605,
+        files_606,
+        summary,
+        cells,
+        quarters,
+    )

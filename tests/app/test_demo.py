@@ -1,0 +1,220 @@
+"""`pfof demo`: offline, on data pfof makes itself, through the real store; every promised file
+is written and valid, and the headline equals independent recomputations."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+
+import duckdb
+import lxml.html
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from plotly.offline import get_plotlyjs
+from typer.testing import CliRunner
+
+from pfof.cli import app
+from pfof.formats.sec605 import check_file
+from pfof.formats.sec605_summary import validate_summary
+from pfof.formats.sec606 import read_report
+from pfof.model.reports606 import a1_cells
+from pfof.sim.config import SimConfig
+from pfof.sim.peer_disclosures import BROKERS
+
+#: A shorter month keeps the test quick; every step of the default demo still runs.
+DAYS = 5
+ARGS = ["--quarters", "2", "--days", str(DAYS)]
+MARKETABLE = pa.array(["market", "marketable_limit"])
+CENT = Decimal("0.01")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), *ARGS], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def _read(out: Path, table: str) -> pa.Table:
+    return pq.read_table(out / "data" / table, partitioning=None)
+
+
+def _dollars(text: str) -> list[Decimal]:
+    return [
+        Decimal(m.replace(",", "").replace("$", ""))
+        for m in re.findall(r"[+-]?-?\$[\d,]+\.\d\d", text)
+    ]
+
+
+def test_demo_stores_strict_valid_reports_and_compares_brokers(demo) -> None:
+    out, output = demo
+    runner = CliRunner()
+    files = sorted((out / "606").glob("*.xml"))
+    assert len(files) == 2 * len(BROKERS)
+    expected: dict[str, Decimal] = {}
+    for path in files:
+        report = read_report(path, mode="strict")
+        assert report.strict_valid
+        total = sum((c.net_payment_usd or Decimal(0) for c in a1_cells(report.report)), Decimal(0))
+        expected[report.report.bd] = expected.get(report.report.bd, Decimal(0)) + total
+    for broker in BROKERS:
+        assert broker.name in output
+
+    con = duckdb.connect(str(out / "pfof.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*) from sources").fetchall() == [(len(files),)]
+    finally:
+        con.close()
+    listed = runner.invoke(app, ["brokers", "--db", str(out / "pfof.duckdb"), "--json"])
+    assert listed.exit_code == 0, listed.output
+    totals: dict[str, Decimal] = {}
+    for row in json.loads(listed.output):
+        totals[row["broker"]] = totals.get(row["broker"], Decimal(0)) + Decimal(row["total_usd"])
+    assert totals == expected
+
+
+def test_demo_writes_every_promised_file(demo) -> None:
+    out, _ = demo
+    config = SimConfig.demo()
+    broker = config.brokers[0]
+    days = sorted(p.name for p in (out / "data" / "orders").iterdir())
+    assert len(days) == DAYS
+    for table in ("quotes", "nbbo", "orders", "routes", "fills", "order_quality"):
+        assert sorted(p.name for p in (out / "data" / table).iterdir()) == days, table
+    assert (out / "data" / "payments.parquet").is_file()
+    assert (out / "report.html").is_file()
+    # a summary and a detailed 605 file for each wholesaler, in October 2026
+    names = sorted(p.name for p in (out / "reports" / "605").iterdir())
+    assert names == sorted(
+        f"{w}202610{suffix}" for w in broker.wholesalers for suffix in (".csv", "_detailed.txt")
+    )
+    xml = sorted((out / "reports" / "606").glob("*.xml"))
+    assert [p.name for p in xml] == ["Demo_Brokerage_2026Q4.xml"]
+    report = read_report(xml[0], mode="strict")
+    assert report.strict_valid and report.report.bd == broker.name
+    assert (report.report.year, report.report.qtr) == (2026, 4)
+
+
+def test_demo_605_files_pass_pfofs_validators(demo) -> None:
+    out, _ = demo
+    rows = 0
+    for path in sorted((out / "reports" / "605").glob("*.csv")):
+        parsed = validate_summary(path)
+        assert parsed.valid, parsed.errors[:3]
+        assert {(r.participant, r.entity, r.rpt_date) for r in parsed.records} <= {
+            ("T", path.name[:4], 202610)
+        }
+        rows += len(parsed.records)
+    assert rows > 0  # the wholesalers that executed market/marketable orders have rows
+    for path in sorted((out / "reports" / "605").glob("*_detailed.txt")):
+        checked = check_file(path, kind="detailed")
+        assert checked.valid, checked.errors[:3]
+        assert checked.records and {r.entity for r in checked.records} == {path.name[:4]}
+
+
+def test_demo_html_is_self_contained(demo) -> None:
+    out, _ = demo
+    html = (out / "report.html").read_text(encoding="utf-8")
+    doc = lxml.html.document_fromstring(html)
+    assert doc.find("head") is not None and doc.find("body") is not None
+    for el in doc.iter("script", "link", "img", "iframe", "embed", "object"):
+        for attr in ("src", "href", "data"):
+            assert not re.match(r"\s*(https?:)?//", el.get(attr) or ""), (el.tag, el.get(attr))
+    bundles = [s for s in doc.iter("script") if s.text and get_plotlyjs() in s.text]
+    assert len(bundles) == 1
+    assert re.findall(r"https?://", html.replace(get_plotlyjs(), "")) == []
+    assert len(doc.find_class("plotly-graph-div")) >= 7
+
+
+def test_demo_headline_equals_independent_recomputations(demo) -> None:
+    out, output = demo
+    headline = json.loads((out / "headline.json").read_text())
+    # PFOF: the exact sum of the written payments, and of the per-fill ground truth
+    payments = pq.read_table(out / "data" / "payments.parquet")
+    pfof = sum(payments.column("amount").to_pylist(), Decimal(0))
+    fills = _read(out, "fill_economics")
+    assert pfof == sum(fills.column("pfof_usd").to_pylist(), Decimal(0))
+    assert Decimal(headline["actual"]["pfof_usd"]) == pfof
+    # price improvement: the written per-order quality of market and marketable limit orders,
+    # and independently the simulator's per-fill improvement against the NBBO at receipt
+    quality = _read(out, "order_quality")
+    mine = quality.filter(pc.is_in(quality.column("order_type"), MARKETABLE))
+    pi = math.fsum(v or 0.0 for v in mine.column("price_improvement_usd").to_pylist())
+    truth = fills.filter(pc.is_in(fills.column("order_type"), MARKETABLE))
+    pi_truth = sum(
+        (v for v in truth.column("price_improvement_receipt_usd").to_pylist() if v is not None),
+        Decimal(0),
+    )
+    assert abs(Decimal(repr(pi)) - pi_truth) < CENT
+    pi_cents = Decimal(repr(pi)).quantize(CENT, ROUND_HALF_EVEN)
+    assert Decimal(headline["actual"]["price_improvement_usd"]) == pi_cents
+    # the printed headline row carries the same figures
+    row = next(line for line in output.splitlines() if "Customers' price improvement" in line)
+    assert _dollars(row)[0] == pi_cents
+    row = next(line for line in output.splitlines() if "Broker's payment for order flow" in line)
+    assert _dollars(row)[0] == pfof.quantize(CENT, ROUND_HALF_EVEN)
+
+
+def test_demo_best_price_routing_gives_customers_at_least_as_much(demo) -> None:
+    out, output = demo
+    h = json.loads((out / "headline.json").read_text())
+    actual, alternative = h["actual"], h["alternative"]
+    assert Decimal(alternative["price_improvement_usd"]) >= Decimal(actual["price_improvement_usd"])
+    assert h["better"] >= h["worse"]
+    assert h["better"] + h["worse"] + h["same"] == h["orders_compared"]
+    assert (
+        h["orders_compared"]
+        == _read(out, "orders")
+        .filter(pc.is_in(_read(out, "orders").column("order_type"), MARKETABLE))
+        .num_rows
+    )
+    row = next(line for line in output.splitlines() if "Customers' price improvement" in line)
+    printed = _dollars(row)
+    assert printed[1] == Decimal(alternative["price_improvement_usd"])
+    assert printed[2] == printed[1] - printed[0]
+
+
+def test_demo_rerun_is_idempotent(demo) -> None:
+    out, _ = demo
+    before = (out / "headline.json").read_text()
+    html = (out / "report.html").read_bytes()
+    again = CliRunner().invoke(app, ["demo", "--out", str(out), *ARGS], env={"COLUMNS": "250"})
+    assert again.exit_code == 0, again.output
+    files = sorted((out / "606").glob("*.xml"))
+    assert f"0 reports ingested, {len(files)} already stored" in again.output
+    assert (out / "headline.json").read_text() == before
+    assert (out / "report.html").read_bytes() == html
+    con = duckdb.connect(str(out / "pfof.duckdb"), read_only=True)
+    try:
+        orders = con.execute("select count(*), count(distinct order_id) from orders").fetchall()
+        quality = con.execute("select count(*) from order_quality").fetchall()[0][0]
+    finally:
+        con.close()
+    assert orders[0][0] == orders[0][1] == _read(out, "orders").num_rows == quality
+
+
+def test_demo_with_other_settings_replaces_the_simulation(tmp_path) -> None:
+    out = tmp_path / "demo"
+    runner = CliRunner()
+    for days in (2, 1):
+        result = runner.invoke(
+            app,
+            ["demo", "--out", str(out), "--quarters", "1", "--days", str(days)],
+            env={"COLUMNS": "250"},
+        )
+        assert result.exit_code == 0, result.output
+        written = _read(out, "orders")
+        assert len({d.date() for d in written.column("received_ts").to_pylist()}) == days
+        con = duckdb.connect(str(out / "pfof.duckdb"), read_only=True)
+        try:
+            stored = con.execute("select count(*) from orders").fetchall()[0][0]
+            quality = con.execute("select count(*) from order_quality").fetchall()[0][0]
+        finally:
+            con.close()
+        assert stored == quality == written.num_rows

@@ -1,0 +1,158 @@
+"""engine.nbbo: consolidation against a dict-of-venues replay, and on real venue quotes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import shared_path
+from pfof.engine.nbbo import consolidate_nbbo, nbbo_table
+from pfof.model.tables import NBBO, QUOTES
+from support.reference_quality import ref_consolidate
+
+TS = pa.timestamp("ns", tz="UTC")
+
+
+def _quotes(rows: list[dict[str, Any]]) -> pa.Table:
+    cols = {f.name: [r[f.name] for r in rows] for f in QUOTES}
+    cols["ts"] = pa.array(cols["ts"], pa.int64()).cast(TS)
+    return pa.table(cols, schema=QUOTES)
+
+
+def _rows(table: pa.Table) -> list[tuple]:
+    assert table.schema.equals(NBBO)
+    ts = pc.cast(table.column("ts"), pa.int64()).to_pylist()
+    return [
+        (s, t, b, bs, a, as_)
+        for s, t, b, bs, a, as_ in zip(
+            table.column("symbol").to_pylist(),
+            ts,
+            table.column("bid").to_pylist(),
+            table.column("bid_size").to_pylist(),
+            table.column("ask").to_pylist(),
+            table.column("ask_size").to_pylist(),
+            strict=True,
+        )
+    ]
+
+
+@st.composite
+def venue_quotes(draw: st.DrawFn) -> list[dict[str, Any]]:
+    return [
+        {
+            "symbol": draw(st.sampled_from(["AA", "B", "C"])),
+            "ts": draw(st.integers(0, 12)),
+            "venue": draw(st.sampled_from(["XNYS", "XNAS", "ARCX", "BATS"])),
+            "bid": draw(st.sampled_from([None, 0.0, 9.98, 9.99, 10.0, 10.01])),
+            "bid_size": draw(st.one_of(st.none(), st.integers(0, 4))),
+            "ask": draw(st.sampled_from([None, 0.0, 9.99, 10.0, 10.01, 10.02])),
+            "ask_size": draw(st.one_of(st.none(), st.integers(0, 4))),
+        }
+        for _ in range(draw(st.integers(0, 30)))
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(venue_quotes(), st.sampled_from([1, 3, 1_000]))
+def test_consolidation_matches_replay(rows: list[dict[str, Any]], chunk_rows: int) -> None:
+    got = _rows(consolidate_nbbo(_quotes(rows), chunk_rows=chunk_rows))
+    assert got == ref_consolidate(rows)
+
+
+def test_best_prices_sizes_and_replacement() -> None:
+    rows = [
+        {
+            "symbol": "A",
+            "ts": 1,
+            "venue": "X",
+            "bid": 10.0,
+            "bid_size": 2,
+            "ask": 10.05,
+            "ask_size": 1,
+        },
+        {
+            "symbol": "A",
+            "ts": 2,
+            "venue": "Y",
+            "bid": 10.0,
+            "bid_size": 3,
+            "ask": 10.04,
+            "ask_size": 5,
+        },
+        {
+            "symbol": "A",
+            "ts": 3,
+            "venue": "Y",
+            "bid": 9.9,
+            "bid_size": 3,
+            "ask": None,
+            "ask_size": None,
+        },  # Y's new quote replaces its old one, ask side withdrawn
+        {
+            "symbol": "A",
+            "ts": 4,
+            "venue": "X",
+            "bid": 10.0,
+            "bid_size": 2,
+            "ask": 10.05,
+            "ask_size": 1,
+        },  # same as before: no NBBO change, no row
+    ]
+    assert _rows(consolidate_nbbo(_quotes(rows))) == [
+        ("A", 1, 10.0, 2, 10.05, 1),
+        ("A", 2, 10.0, 5, 10.04, 5),
+        ("A", 3, 10.0, 2, 10.05, 1),
+    ]
+
+
+def test_missing_column_is_named() -> None:
+    with pytest.raises(ValueError, match=r"quotes: missing column\(s\) venue"):
+        consolidate_nbbo(_quotes([]).drop_columns(["venue"]))
+    bad = pa.table(
+        {
+            "symbol": ["A"],
+            "ts": pa.array([1], TS),
+            "bid": ["x"],
+            "bid_size": [1],
+            "ask": [1.0],
+            "ask_size": [1],
+        }
+    )
+    with pytest.raises(ValueError, match="nbbo: column bid has type string"):
+        nbbo_table(bad)
+
+
+def test_real_venue_quotes_match_replay() -> None:
+    """TAQ quotes of one stock on 12 venues (locked/crossed venues, shared timestamps)."""
+    raw = pq.read_table(shared_path("real-quotes", "sampleQDataRaw.parquet"))
+    raw = raw.slice(0, 20_000)
+    dt = raw.column("DT")
+    ts = pc.cast(pc.cast(dt, pa.timestamp("ns")), pa.int64())
+    quotes = pa.table(
+        {
+            "symbol": raw.column("SYMBOL").cast(pa.string()),
+            "ts": ts,
+            "venue": raw.column("EX").cast(pa.string()),
+            "bid": raw.column("BID").cast(pa.float64()),
+            "bid_size": raw.column("BIDSIZ").cast(pa.int64()),
+            "ask": raw.column("OFR").cast(pa.float64()),
+            "ask_size": raw.column("OFRSIZ").cast(pa.int64()),
+        }
+    )
+    rows = quotes.to_pylist()
+    got = _rows(consolidate_nbbo(quotes.set_column(1, "ts", ts.cast(TS))))
+    want = ref_consolidate(rows)
+    assert len(got) == len(want) > 1_000
+    for g, w in zip(got, want, strict=True):
+        assert g[:2] == w[:2] and g[3] == w[3] and g[5] == w[5]
+        assert all(
+            math.isclose(x, y) if x is not None else y is None
+            for x, y in ((g[2], w[2]), (g[4], w[4]))
+        )

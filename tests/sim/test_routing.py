@@ -1,0 +1,168 @@
+"""Routing policies and the price-improvement model, checked on the tiny run."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pfof.sim.brokers import EXCHANGES, RoutingPolicy
+from pfof.sim.config import default_brokers
+from pfof.sim.market_centers import EQUITY_EXCHANGES, WHOLESALER_BY_ID
+
+MICS = {e.mic for e in EQUITY_EXCHANGES}
+
+
+@pytest.fixture(scope="module")
+def rows(tiny_out: Path, simio) -> dict[str, list[dict]]:
+    names = ("orders", "routes", "fill_economics")
+    return {n: simio.read_all(tiny_out, n).to_pylist() for n in names}
+
+
+@pytest.fixture(scope="module")
+def rates(tiny_out: Path) -> dict[tuple, Decimal]:
+    return {
+        (r["broker"], r["venue"], r["section"], r["order_type"]): r["rate"]
+        for r in pq.read_table(tiny_out / "arrangements.parquet").to_pylist()
+    }
+
+
+def _first_routes(rows: dict[str, list[dict]]) -> dict[str, str]:
+    return {r["order_id"]: r["venue"] for r in rows["routes"] if r["seq"] == 1}
+
+
+def _equity_wholesalers(policy: RoutingPolicy) -> tuple[str, list[str]]:
+    b = next(b for b in default_brokers() if b.policy == policy)
+    return b.name, [w for w in b.wholesalers if WHOLESALER_BY_ID[w].equities]
+
+
+def test_max_pfof_routes_to_the_top_payer(rows, rates) -> None:
+    broker, ws = _equity_wholesalers(RoutingPolicy.MAX_PFOF)
+    first = _first_routes(rows)
+    n = 0
+    for o in rows["orders"]:
+        if o["broker"] != broker or o["directed"] or o["section"] == "options":
+            continue
+        venue = first.get(o["order_id"])
+        if venue not in ws:
+            continue
+        n += 1
+        best = max(rates[(broker, w, o["section"], o["order_type"])] for w in ws)
+        assert rates[(broker, venue, o["section"], o["order_type"])] == best, o
+    assert n > 500
+
+
+def test_best_pi_routes_to_the_best_expected_improvement(rows, rates) -> None:
+    broker, ws = _equity_wholesalers(RoutingPolicy.BEST_PI)
+    first = _first_routes(rows)
+    # Spread-fraction terms: expected PI fraction = pi_base - slope * 2 * fraction.
+    chosen = Counter(
+        first[o["order_id"]]
+        for o in rows["orders"]
+        if o["broker"] == broker
+        and not o["directed"]
+        and o["section"] != "options"
+        and first.get(o["order_id"]) in ws
+    )
+    score = {
+        w: WHOLESALER_BY_ID[w].pi_base - 2 * float(rates[(broker, w, "sp500", "market")])
+        for w in ws
+    }
+    assert set(chosen) == {max(score, key=score.get)}
+    assert sum(chosen.values()) > 300
+
+
+def test_exchanges_only_never_uses_a_wholesaler(rows) -> None:
+    broker, _ = _equity_wholesalers(RoutingPolicy.EXCHANGES_ONLY)
+    venues = {
+        f["venue"]
+        for f in rows["fill_economics"]
+        if f["broker"] == broker and f["section"] != "options"
+    }
+    assert venues and venues <= MICS
+
+
+def test_fixed_split_shares(rows) -> None:
+    b = next(b for b in default_brokers() if b.policy == RoutingPolicy.FIXED_SPLIT)
+    first = _first_routes(rows)
+    got = Counter()
+    for o in rows["orders"]:
+        if (
+            o["broker"] == b.name
+            and not o["directed"]
+            and o["section"] != "options"
+            and o["order_type"] in ("market", "marketable_limit")
+            and o["order_id"] in first
+        ):
+            v = first[o["order_id"]]
+            got[EXCHANGES if v in MICS else v] += 1
+    total = sum(got.values())
+    assert total > 300
+    for venue, share in b.split:
+        assert abs(got[venue] / total - share) < 0.06, (venue, got)
+
+
+def test_directed_orders_go_where_directed(rows) -> None:
+    first = _first_routes(rows)
+    directed = [o for o in rows["orders"] if o["directed"] and o["order_id"] in first]
+    assert directed and all(first[o["order_id"]] in MICS for o in directed)
+
+
+def test_price_improvement_shrinks_as_pfof_grows(rows) -> None:
+    x, y = [], []
+    for f in rows["fill_economics"]:
+        if (
+            f["liquidity"] != "principal"
+            or f["order_type"] != "market"
+            or f["section"] == "options"
+            or f["quote_position_exec"] is None
+        ):
+            continue
+        half = (Decimal(repr(f["nbbo_ask_exec"])) - Decimal(repr(f["nbbo_bid_exec"]))) / 2
+        if half <= 0:
+            continue
+        qty = Decimal(repr(f["quantity"]))
+        x.append(float(f["pfof_usd"] / qty / half) if f["pfof_usd"] else 0.0)
+        y.append(float(f["price_improvement_usd"] / qty / half))
+    x, y = np.array(x), np.array(y)
+    assert len(x) > 500
+    assert (y >= 0).all() and (y < 1).all()  # at or inside the quote
+    lo, hi = np.quantile(x, [1 / 3, 2 / 3])
+    assert y[x <= lo].mean() > y[x >= hi].mean() + 0.05
+    assert np.corrcoef(x, y)[0, 1] < -0.2
+
+
+def test_every_fill_has_a_route(rows) -> None:
+    routed = defaultdict(set)
+    for r in rows["routes"]:
+        routed[r["order_id"]].add(r["venue"])
+    for f in rows["fill_economics"]:
+        assert f["venue"] in routed[f["order_id"]], f
+
+
+def test_payment_tables_have_exact_decimals(tiny_out: Path) -> None:
+    p = pq.read_table(tiny_out / "payments.parquet")
+    assert p.schema.field("amount").type == pa.decimal128(26, 6)
+    assert all(isinstance(v, Decimal) for v in p.column("amount").to_pylist())
+
+
+def test_every_order_is_filled_or_cancelled_exactly(tiny_out: Path, simio) -> None:
+    """Quantities are conserved: fills plus cancels equal the order, for every order."""
+    done: dict[str, Decimal] = defaultdict(Decimal)
+    for name in ("fills", "cancels"):
+        t = simio.read_all(tiny_out, name)
+        for oid, q in zip(
+            t.column("order_id").to_pylist(), t.column("quantity").to_pylist(), strict=True
+        ):
+            done[oid] += Decimal(repr(q))
+    orders = simio.read_all(tiny_out, "orders")
+    for oid, q in zip(
+        orders.column("order_id").to_pylist(), orders.column("quantity").to_pylist(), strict=True
+    ):
+        assert done.pop(oid, Decimal(0)) == Decimal(repr(q)), oid
+    assert not done  # no fill or cancel of an unknown order

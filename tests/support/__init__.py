@@ -1,0 +1,1 @@
+"""Helpers shared by tests: reference implementations, table builders, mutation strategies."""
