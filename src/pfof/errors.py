@@ -44,8 +44,8 @@ class PfofError(Exception):
     >>> try:
     ...     pfof.read_606(b"<notAReport/>")
     ... except pfof.PfofError as exc:
-    ...     print(type(exc).__name__, exc.exit_code)
-    ValidationError 2
+    ...     print(isinstance(exc, pfof.ValidationError), exc.exit_code, exc.issues[0].rule)
+    True 2 root
     """
 
     #: Exit status of the CLI when this error ends a command.
@@ -146,7 +146,8 @@ class Validation:
 
     ``format`` is ``"606"`` or ``"605"``; ``kind`` the report within it (``a1``, ``b1``, ``b3``;
     ``legacy``, ``detailed``, ``summary``), ``None`` when not even that could be told.
-    ``schema_valid`` is a 606 file's verdict under exactly the SEC schema, whatever ``strict``.
+    ``schema_valid`` is a 606 file's verdict under exactly the SEC schema, whatever ``strict``;
+    ``records`` how many records a 605 file yielded (``None`` where the format has none).
     """
 
     file: str
@@ -155,6 +156,7 @@ class Validation:
     strict: bool
     issues: list[Issue] = field(default_factory=list)
     schema_valid: bool | None = None
+    records: int | None = None
 
     @property
     def errors(self) -> list[Issue]:
@@ -175,4 +177,3 @@ class Validation:
         """Raise :class:`ValidationError` listing the errors, if any."""
         if not self.valid:
             raise ValidationError(self.file, self.errors, what)
-

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import shared_path
+from pfof.formats.sec605 import Rule605FormatError, read_605
 from pfof.formats.sec605_detailed import HEADER, parse_detailed, write_detailed
-from pfof.model.records605 import DETAILED_FIELDS, DetailedRecord, Rule605FormatError
+from pfof.model.records605 import DETAILED_FIELDS, DetailedRecord
 
 
 def _value(attr: str, kind: str) -> st.SearchStrategy[object]:
@@ -42,7 +44,9 @@ def test_header_matches_the_reference_field_list() -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(detailed_records, max_size=4))
-def test_round_trip(records: list[DetailedRecord]) -> None:
+def test_written_detailed_file_has_the_header_and_reads_back_to_the_records(
+    records: list[DetailedRecord],
+) -> None:
     text = write_detailed(records)
     assert text.splitlines()[0] == "|".join(HEADER)
     parsed = parse_detailed(text.splitlines(), check=False)
@@ -65,7 +69,7 @@ def _sample() -> DetailedRecord:
     )
 
 
-def test_writer_rounds_half_up_and_trims() -> None:
+def test_detailed_writer_rounds_half_up_to_six_places_and_trims_zeros() -> None:
     record = replace(
         _sample(),
         avg_midpoint=Decimal("12.3456785"),
@@ -79,7 +83,7 @@ def test_writer_rounds_half_up_and_trims() -> None:
     assert cells[header.index("AvgRealSprd1sec")] == "-0.000001"
 
 
-def test_checks_and_errors_name_line_and_field() -> None:
+def test_detailed_issues_name_line_field_and_rule_and_read_605_raises_on_the_errors() -> None:
     lines = write_detailed([_sample(), _sample()]).splitlines()
     parsed = parse_detailed(lines, file="d.txt")
     assert len(parsed.records) == 2
@@ -95,16 +99,13 @@ def test_checks_and_errors_name_line_and_field() -> None:
     bad.append("X|Y")
     bad[0] = bad[0].replace("AvgEFQPct", "AvgEFQ")
     parsed = parse_detailed(bad, file="d.txt")
-    found = {(i.severity.value, i.line, i.column, i.constraint) for i in parsed.issues}
+    found = {(i.severity.value, i.line, i.column, i.rule) for i in parsed.issues}
     assert found == {
         ("error", 1, "AvgEFQPct", "header"),
         ("warning", 2, "CvrdOrderQtyto100microsec", "time-buckets"),
         ("error", 3, "CvrdOrderCnt", "int"),
         ("error", 4, "", "field-count"),
     }
-    try:
-        parse_detailed(bad, file="d.txt", strict=True)
-    except Rule605FormatError as exc:
-        assert exc.issue.line == 1
-    else:  # pragma: no cover - the assertion below reports it
-        raise AssertionError("strict parse did not raise")
+    with pytest.raises(Rule605FormatError) as caught:
+        read_605(bad, kind="detailed")
+    assert caught.value.issues[0].line == 1 and len(caught.value.issues) == 3

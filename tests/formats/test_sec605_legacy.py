@@ -11,14 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import shared_path
-from pfof.formats.sec605_legacy import parse_legacy, read_legacy, write_legacy
-from pfof.model.records605 import (
-    LEGACY_FIELDS,
-    LEGACY_MARKETABLE_ONLY,
-    LegacyRecord,
-    Rule605FormatError,
-    Severity,
-)
+from pfof.errors import Severity
+from pfof.formats.sec605 import Rule605FormatError, read_605, validate_605
+from pfof.formats.sec605_legacy import parse_legacy, write_legacy
+from pfof.model.records605 import LEGACY_FIELDS, LEGACY_MARKETABLE_ONLY, LegacyRecord
 
 REAL = {
     "TVIRT_201612_first2000.txt": 2000,
@@ -34,9 +30,9 @@ def real(name: str) -> Path:
 
 @pytest.mark.parametrize("name", sorted(REAL))
 def test_real_excerpts_read_without_issues(name: str) -> None:
-    parsed = read_legacy(real(name))
-    assert len(parsed.records) == REAL[name]
-    assert parsed.issues == []
+    parsed = read_605(real(name))
+    assert parsed.kind == "legacy" and len(parsed.records) == REAL[name]
+    assert parsed.issues == ()
     assert {r.market_center for r in parsed.records} == {"TVIRT"}
     for record in parsed.records:
         limit_type = record.order_type in (13, 14, 15)
@@ -46,12 +42,12 @@ def test_real_excerpts_read_without_issues(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(REAL))
 def test_real_excerpts_rewrite_byte_for_byte(name: str) -> None:
     path = real(name)
-    assert write_legacy(read_legacy(path).records) == path.read_text()
+    assert write_legacy(read_605(path).records) == path.read_text()
 
 
-def test_real_first_record_values() -> None:
+def test_first_real_legacy_record_has_the_values_read_by_eye() -> None:
     """Values of the file's first line (AMZN, market orders of 100-499 shares), read by eye."""
-    record = read_legacy(real("TVIRT_201708_selected_symbols.txt")).records[0]
+    record = read_605(real("TVIRT_201708_selected_symbols.txt")).records[0]
     assert (record.participant, record.market_center, record.yyyymm, record.symbol) == (
         "T",
         "TVIRT",
@@ -84,15 +80,20 @@ def test_inconsistencies_are_warnings_with_file_and_line(tmp_path: Path) -> None
     lines[0] = _mutate(lines[0], 9, "9999")  # cancelled shares: more than covered
     path = tmp_path / "mutated.txt"
     path.write_text("\n".join(lines) + "\n")
-    parsed = read_legacy(path)
+    parsed = read_605(path)
     assert len(parsed.records) == len(lines)  # nothing dropped, nothing raised
-    found = {(i.line, i.column, i.constraint) for i in parsed.issues}
+    found = {(i.line, i.column, i.rule) for i in parsed.issues}
     assert (type12 + 1, "exec_0_9s", "time-buckets") in found
     assert (type12 + 1, "pi_shares", "quote-buckets") in found
     assert (type13 + 1, "avg_effective_spread", "marketable-only") in found
     assert (1, "covered_shares", "shares-accounted") in found
     assert all(i.severity is Severity.WARNING and i.file == str(path) for i in parsed.issues)
     assert "mutated.txt:" in str(parsed.issues[0])
+    # strict reading counts the same consistency warnings as errors
+    with pytest.raises(Rule605FormatError) as caught:
+        read_605(path, strict=True)
+    assert {(i.line, i.column, i.rule) for i in caught.value.issues} == found
+    assert all(i.severity is Severity.ERROR for i in caught.value.issues)
 
 
 def test_malformed_lines_are_errors_naming_line_and_field(tmp_path: Path) -> None:
@@ -103,22 +104,23 @@ def test_malformed_lines_are_errors_naming_line_and_field(tmp_path: Path) -> Non
     lines[4] = _mutate(lines[4], 3, "201613")
     path = tmp_path / "bad.txt"
     path.write_text("\n".join(lines) + "\n")
-    parsed = read_legacy(path)
-    assert len(parsed.records) == 1
-    errors = {(i.line, i.column, i.constraint) for i in parsed.errors}
+    verdict = validate_605(path)
+    assert verdict.records == 1 and not verdict.valid
+    errors = {(i.line, i.column, i.rule) for i in verdict.errors}
     assert errors == {
         (2, "", "field-count"),
         (3, "covered_shares", "int"),
         (4, "avg_realized_spread", "usd"),
         (5, "yyyymm", "yyyymm"),
     }
-    message = next(str(i) for i in parsed.errors if i.line == 3)
+    message = next(str(i) for i in verdict.errors if i.line == 3)
     assert "bad.txt:3" in message and "field 8" in message and "12x00" in message
-    with pytest.raises(Rule605FormatError, match=r"bad\.txt:2"):
-        read_legacy(path, strict=True)
+    with pytest.raises(Rule605FormatError, match=r"bad\.txt:2") as caught:
+        read_605(path)
+    assert len(caught.value.result.records) == 1  # the readable line is kept for display
 
 
-def test_symbol_with_space_and_empty_away_field() -> None:
+def test_symbol_with_space_and_empty_away_field_read_and_write_back_unchanged() -> None:
     line = (
         "T|TABCD|202001|AAC U|12|21|2|300|0|300||300|0|0|0|0|0.0100|0.0200|100|0.0100|0.5|"
         "200|1.0|0|0.0000|0.0"
@@ -175,7 +177,9 @@ legacy_records = st.builds(
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(legacy_records, max_size=5))
-def test_parse_write_round_trip(records: list[LegacyRecord]) -> None:
+def test_written_legacy_file_reads_back_to_the_records_without_errors(
+    records: list[LegacyRecord],
+) -> None:
     text = write_legacy(records)
     parsed = parse_legacy(text.splitlines())
     assert parsed.errors == []

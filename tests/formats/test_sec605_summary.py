@@ -12,17 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import shared_path
+from pfof.errors import Severity
 from pfof.formats.csvw import TableSchema, load_metadata, schema_from_metadata, validate_csv
-from pfof.formats.sec605_numbers import round_half_up
-from pfof.formats.sec605_summary import (
-    BUILTIN_SCHEMA,
-    HEADER,
-    parse_summary,
-    read_summary,
-    validate_summary,
-    write_summary,
-)
-from pfof.model.records605 import SUMMARY_SIZE_ORDER, Rule605FormatError, Severity, SummaryRecord
+from pfof.formats.sec605 import Rule605FormatError, read_605, validate_605
+from pfof.formats.sec605_summary import BUILTIN_SCHEMA, HEADER, parse_summary, write_summary
+from pfof.model.money import round_half_up
+from pfof.model.records605 import SUMMARY_SIZE_ORDER, SummaryRecord
 
 PK = "DsgntParticipant,RprtEntityCd,RptDate,Sp500,OrderSize,OrderType"
 
@@ -82,15 +77,16 @@ def sec_schema() -> TableSchema:
 
 
 def keys(issues: list) -> set[tuple[int, str, str]]:
-    return {(i.line, i.column, i.constraint) for i in issues if i.severity is Severity.ERROR}
+    return {(i.line, i.column, i.rule) for i in issues if i.severity is Severity.ERROR}
 
 
 @pytest.mark.parametrize("use_metadata", [False, True], ids=["builtin", "metadata"])
-def test_sample_is_valid(use_metadata: bool, sec_schema: TableSchema) -> None:
-    parsed = validate_summary(
-        oes("data", "sample.csv"), schema=sec_schema if use_metadata else None
-    )
-    assert parsed.issues == []
+def test_sec_sample_is_valid_and_reads_35_records_with_their_values(
+    use_metadata: bool, sec_schema: TableSchema
+) -> None:
+    verdict = validate_605(oes("data", "sample.csv"), metadata=sec_schema if use_metadata else None)
+    assert (verdict.kind, verdict.issues, verdict.records) == ("summary", [], 35)
+    parsed = read_605(oes("data", "sample.csv"))
     assert len(parsed.records) == 35
     first = parsed.records[0]
     assert (first.participant, first.entity, first.rpt_date, first.sp500) == (
@@ -105,11 +101,13 @@ def test_sample_is_valid(use_metadata: bool, sec_schema: TableSchema) -> None:
 
 
 @pytest.mark.parametrize("use_metadata", [False, True], ids=["builtin", "metadata"])
-def test_ng_has_each_violation(use_metadata: bool, sec_schema: TableSchema) -> None:
-    parsed = validate_summary(oes("data", "ng.csv"), schema=sec_schema if use_metadata else None)
+def test_ng_gives_every_known_violation_and_spec_warning_and_read_raises(
+    use_metadata: bool, sec_schema: TableSchema
+) -> None:
+    parsed = validate_605(oes("data", "ng.csv"), metadata=sec_schema if use_metadata else None)
     assert keys(parsed.issues) == NG_VIOLATIONS
     assert all(i.file.endswith("ng.csv") and i.message for i in parsed.issues)
-    warnings = {(i.line, i.constraint) for i in parsed.issues if i.severity is Severity.WARNING}
+    warnings = {(i.line, i.rule) for i in parsed.issues if i.severity is Severity.WARNING}
     # spec checks beyond CSVW: 4742.54 in the $10,000 bucket, 14417.64 in the $5,000 bucket,
     # and the file mixes three reporters
     assert warnings == {
@@ -119,7 +117,7 @@ def test_ng_has_each_violation(use_metadata: bool, sec_schema: TableSchema) -> N
         (39, "one-report-per-file"),
     }
     with pytest.raises(Rule605FormatError):
-        read_summary(oes("data", "ng.csv"))
+        read_605(oes("data", "ng.csv"))
 
 
 def test_metadata_columns_match_the_builtin_table(sec_schema: TableSchema) -> None:
@@ -272,13 +270,15 @@ def test_builtin_rules_agree_with_metadata_on_mutations(
     lines = data.draw(mutated_sample(sample_lines))
     ours = parse_summary(lines, spec_checks=False)
     theirs = parse_summary(lines, schema=sec_schema, spec_checks=False)
-    assert [(i.line, i.column, i.constraint) for i in ours.issues] == [
-        (i.line, i.column, i.constraint) for i in theirs.issues
+    assert [(i.line, i.column, i.rule) for i in ours.issues] == [
+        (i.line, i.column, i.rule) for i in theirs.issues
     ]
     assert ours.valid == theirs.valid
 
 
-def test_some_mutations_are_caught(sample_lines: list[str], sec_schema: TableSchema) -> None:
+def test_hand_made_mutations_give_the_expected_errors_under_both_schemas(
+    sample_lines: list[str], sec_schema: TableSchema
+) -> None:
     """Spot checks that the mutation pool exercises real constraints."""
     lines = list(sample_lines)
     lines[1] = lines[1].replace("S,SAMPLE,202501,Y,0,M,5,", "S,SAMPLE,202501,Y,0,M,-5,")
@@ -298,7 +298,7 @@ def test_some_mutations_are_caught(sample_lines: list[str], sec_schema: TableSch
 # ---------------------------------------------------------------- generic CSVW behaviour
 
 
-def test_csvw_inheritance_shorthand_and_header() -> None:
+def test_csvw_schema_applies_inherited_and_shorthand_rules_and_flags_each_bad_cell() -> None:
     doc = {
         "dialect": {"delimiter": ";"},
         "tableSchema": {

@@ -1,9 +1,9 @@
 """Strict validation equals the SEC schema: pfof's verdict == lxml's on the official XSD.
 
 The XSD and the documents are read from ../shared at run time. Every shared file is compared,
-then Hypothesis mutates them (see ``strategies.py``) and compares again. On a disagreement the
-failure shows the mutation, a minimised document that still disagrees, lxml's error log and
-pfof's issues.
+then Hypothesis mutates them (see ``support/sec606_mutations.py``) and compares again. On a
+disagreement the failure shows the mutation, a minimised document that still disagrees, lxml's
+error log and pfof's issues.
 """
 
 from __future__ import annotations
@@ -40,17 +40,17 @@ SETTINGS = {
 }
 
 
-CRASH = "schema_violations raised"
+CRASH = "validate_606 raised"
 
 
 def pfof_verdict(xml: bytes) -> tuple[bool, str]:
     """pfof's strict schema verdict: (valid, issues as text). A crash counts as a verdict."""
     try:
-        issues = sec606.schema_violations(xml)
+        verdict = sec606.validate_606(xml, strict=True)
     except Exception as exc:  # any exception on well-formed XML is itself a finding
         return False, f"{CRASH} {type(exc).__name__}: {exc}"
-    return issues == [], "\n".join(
-        f"[{i.severity}] {i.rule} @ {i.path} (line {i.line}): {i.message}" for i in issues
+    return bool(verdict.schema_valid), "\n".join(
+        f"[{i.severity}] {i.rule} @ {i.path} (line {i.line}): {i.message}" for i in verdict.errors
     )
 
 
@@ -87,8 +87,8 @@ def disagreement(
 
 
 def check_issue_shape(xml: bytes) -> None:
-    """Every schema issue is an error that names a rule and says what was expected."""
-    for issue in sec606.schema_violations(xml):
+    """Every strict error names a rule and says what was expected."""
+    for issue in sec606.validate_606(xml, strict=True).errors:
         assert issue.rule and issue.message, issue
         assert issue.severity == "error", issue
 
@@ -100,18 +100,18 @@ def check_issue_shape(xml: bytes) -> None:
 def test_shared_file_verdict_equals_lxml(relative: str, sec_xsd: etree.XMLSchema) -> None:
     path = resolve(relative)
     expected = sec_xsd.validate(etree.parse(str(path)))
-    issues = sec606.schema_violations(path)
-    assert (issues == []) == expected, (
-        f"{relative}: lxml valid={expected}; pfof issues={issues[:5]}; "
+    verdict = sec606.validate_606(path, strict=True)
+    assert verdict.schema_valid == expected, (
+        f"{relative}: lxml valid={expected}; pfof issues={verdict.errors[:5]}; "
         f"lxml errors={list(sec_xsd.error_log)[:5]}"
     )
     if path.stat().st_size > 1_000_000:
         return  # the source kinds are compared on the smaller files; these take seconds
     # the same verdict whether the source is a path, bytes or a binary file
     data = path.read_bytes()
-    assert (sec606.schema_violations(data) == []) == expected
+    assert sec606.validate_606(data).schema_valid == expected
     with path.open("rb") as stream:
-        assert (sec606.schema_violations(stream) == []) == expected
+        assert sec606.validate_606(stream).schema_valid == expected
 
 
 # ------------------------------------------------------------------ hand-picked lexical sweep
@@ -153,7 +153,9 @@ def _sweep_values(kind: str) -> Sequence[str]:
     return POOLS[kind]
 
 
-def test_lexical_sweep_equals_lxml(mutation_bases: list[Base], lxml_verdict: Verdict) -> None:
+def test_every_lexical_edge_value_gets_lxmls_schema_verdict(
+    mutation_bases: list[Base], lxml_verdict: Verdict
+) -> None:
     """Every edge value of every kind, set on one element of a sample: all verdicts agree."""
     by_name = {b.name: b for b in mutation_bases}
     failures: list[str] = []
@@ -347,7 +349,9 @@ PINNED_CASES = {**IDENTITY_CASES, **XSI_TYPE_CASES}
 
 
 @pytest.mark.parametrize("case", list(PINNED_CASES))
-def test_pinned_cases_equal_lxml(case: str, lxml_verdict: Verdict) -> None:
+def test_identity_constraint_and_xsi_type_cases_get_lxmls_schema_verdict(
+    case: str, lxml_verdict: Verdict
+) -> None:
     """Identity constraints (keys compare typed, collapsed values) and xsi:type substitution."""
     report = disagreement(PINNED_CASES[case], lxml_verdict, case)
     assert report is None, report

@@ -1,7 +1,7 @@
 """A ~200 MB 606(a)(1) report is validated and streamed in memory far below its size.
 
 The report is written in chunks to ``tmp_path`` (never held in memory): 3 months x 3 sections
-x many venues with long ``materialAspects``. A child process runs ``schema_violations`` and
+x many venues with long ``materialAspects``. A child process runs ``validate_606`` and
 drains ``iter_a1_cells`` and reports its peak RSS; the same child on a one-venue file gives the
 baseline (interpreter + imports). The cell count and the dollar total must equal what was
 written.
@@ -100,7 +100,7 @@ CHILD = PEAK_KB_SOURCE + textwrap.dedent(
     from decimal import Decimal
     from pfof.formats import sec606
     path, what = sys.argv[1], sys.argv[2]
-    issues = sec606.schema_violations(path) if what == "full" else []
+    issues = sec606.validate_606(path, strict=True).errors if what == "full" else []
     count, total = 0, Decimal(0)
     for cell in sec606.iter_a1_cells(path):
         count += 1
@@ -117,7 +117,7 @@ CHILD = PEAK_KB_SOURCE + textwrap.dedent(
 
 
 def run_child(path: Path, what: str = "full") -> dict[str, object]:
-    """Run the child on ``path``: "full" = schema_violations + cells, "cells" = cells only."""
+    """Run the child on ``path``: "full" = validate_606 + cells, "cells" = cells only."""
     done = subprocess.run(
         [sys.executable, "-c", CHILD, str(path), what],
         capture_output=True,

@@ -1,8 +1,8 @@
 """Secure parsing of untrusted 606 XML: DTDs, entities, network access and XInclude are refused.
 
 Each attack document is otherwise a valid 606(a)(1) report, so the only reason to reject it is
-the attack itself. Every entry point is tried (``schema_violations``, ``read_report`` in both
-modes, the streaming ``iter_a1_cells`` and, when present, ``pfof rule606 validate``) with every
+the attack itself. Every entry point is tried (``validate_606``, ``read_606`` lenient and
+strict, the streaming ``iter_a1_cells`` and, when present, ``pfof rule606 validate``) with every
 kind of source (path, bytes, binary file). Refusal must name the rule; the secret must never
 appear in any output; a local HTTP server proves no network request is made. Entity bombs run
 in a child process with an address-space limit and a timeout, so a regression cannot take the
@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from formats.conftest import PEAK_KB_SOURCE
+from pfof.errors import InputError, Validation
 from pfof.formats import sec606
 
 ROOT = "heldOrderRoutingPublicReport"
@@ -101,9 +102,9 @@ def _drain_cells(source: object) -> object:
 
 
 ENTRY_POINTS: dict[str, Callable[[object], object]] = {
-    "schema_violations": sec606.schema_violations,
-    "read_report-lenient": lambda s: sec606.read_report(s, mode="lenient"),
-    "read_report-strict": lambda s: sec606.read_report(s, mode="strict"),
+    "validate_606": lambda s: sec606.validate_606(s, strict=True),
+    "read_606-lenient": lambda s: sec606.read_606(s),
+    "read_606-strict": lambda s: sec606.read_606(s, strict=True),
     "iter_a1_cells": _drain_cells,
 }
 
@@ -116,9 +117,9 @@ def refusal(entry: str, source: object) -> str:
     except sec606.Rule606Error as exc:
         text = str(exc) + "\n" + "\n".join(f"{i.rule}: {i.message}" for i in exc.issues)
         return text
-    if entry == "schema_violations":
-        assert isinstance(result, list) and result, f"{entry} accepted the document: {result!r}"
-        return "\n".join(f"{i.rule}: {i.message} {i.path}" for i in result)
+    if entry == "validate_606":
+        assert isinstance(result, Validation) and not result.valid, f"{entry} accepted: {result}"
+        return "\n".join(f"{i.rule}: {i.message} {i.path}" for i in result.errors)
     pytest.fail(f"{entry} accepted the document instead of refusing it: {result!r}")
 
 
@@ -232,8 +233,8 @@ def test_xinclude_is_not_processed(entry: str, secret: tuple[Path, str]) -> None
     path, marker = secret
     include = f'<xi:include href="{path.as_uri()}" parse="text"/>'
     doc = report(include, root_attrs=' xmlns:xi="http://www.w3.org/2001/XInclude"')
-    if entry == "schema_violations":
-        issues = sec606.schema_violations(doc)
+    if entry == "validate_606":
+        issues = sec606.validate_606(doc, strict=True).errors
         assert issues, "an unprocessed xi:include inside <bd> is a schema violation"
         assert all(marker not in f"{i.message} {i.path}" for i in issues)
         return
@@ -279,9 +280,9 @@ CHILD = PEAK_KB_SOURCE + textwrap.dedent(
     from pfof.formats import sec606
     entry, path = sys.argv[1], sys.argv[2]
     calls = {
-        "schema_violations": lambda: sec606.schema_violations(path),
-        "read_report-lenient": lambda: sec606.read_report(path, mode="lenient"),
-        "read_report-strict": lambda: sec606.read_report(path, mode="strict"),
+        "validate_606": lambda: sec606.validate_606(path, strict=True).errors,
+        "read_606-lenient": lambda: sec606.read_606(path),
+        "read_606-strict": lambda: sec606.read_606(path, strict=True),
         "iter_a1_cells": lambda: sum(1 for _ in sec606.iter_a1_cells(path)),
     }
     try:
@@ -338,7 +339,7 @@ CLI = "import sys; from pfof.cli import main; sys.argv[0] = 'pfof'; main()"
 
 
 @pytest.mark.parametrize("attack", ["xxe", "billion-laughs", "external-dtd"])
-def test_cli_validate_refuses(
+def test_cli_validate_refuses_the_attack_naming_the_file_without_leaking(
     attack: str, tmp_path: Path, secret: tuple[Path, str], http_server: tuple[str, list[str]]
 ) -> None:
     if not _cli_validate_available():
@@ -372,7 +373,8 @@ def test_cli_validate_refuses(
 
 @pytest.mark.parametrize("disguise", ["plain", *DISGUISES])
 def test_xmlsafe_parse_bytes_refuses_doctype(disguise: str, secret: tuple[Path, str]) -> None:
-    """``xmlsafe.parse_bytes`` (used for whole small documents, e.g. ``validate_with_xsd``)."""
+    """``xmlsafe.parse_bytes`` (used for whole small documents, e.g. ``validate_606``'s
+    ``xsd`` check) refuses a DTD with an ``InputError``."""
     from pfof.formats import xmlsafe
 
     path, marker = secret
@@ -382,6 +384,7 @@ def test_xmlsafe_parse_bytes_refuses_doctype(disguise: str, secret: tuple[Path, 
     with pytest.raises(xmlsafe.UnsafeXMLError) as caught:
         xmlsafe.parse_bytes(doc)
     assert REFUSAL.search(str(caught.value)) and marker not in str(caught.value)
+    assert isinstance(caught.value, InputError)
 
 
 # ------------------------------------------------------------------ no false alarms
@@ -404,8 +407,9 @@ LOOKALIKES = {
 def test_documents_without_a_dtd_are_not_refused(lookalike: str) -> None:
     """Text that merely looks like a DTD (in comments, PIs, escaped) is not an attack."""
     doc = LOOKALIKES[lookalike](report("B"))
-    assert sec606.schema_violations(doc) == []
-    result = sec606.read_report(doc, mode="strict")
+    verdict = sec606.validate_606(doc, strict=True)
+    assert verdict.valid and verdict.schema_valid, verdict.errors
+    result = sec606.read_606(doc, strict=True)
     assert result.report.bd == ("<!DOCTYPE x> &x;" if lookalike == "escaped-text" else "B")
 
 
@@ -416,6 +420,6 @@ def test_schema_location_is_never_fetched(http_server: tuple[str, list[str]]) ->
         f' xsi:noNamespaceSchemaLocation="{base}/oh-20191231.xsd"'
     )
     doc = report("B", root_attrs=attrs)
-    assert sec606.schema_violations(doc) == []
-    sec606.read_report(doc, mode="strict")
+    assert sec606.validate_606(doc, strict=True).schema_valid
+    sec606.read_606(doc, strict=True)
     assert hits == []

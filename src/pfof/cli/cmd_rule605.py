@@ -1,26 +1,31 @@
-"""``pfof rule605``: check and summarise SEC Rule 605 files (legacy, amended detailed, summary)."""
+"""``pfof rule605``: check and summarise SEC Rule 605 files (legacy, amended detailed, summary).
+
+The commands parse arguments, call :mod:`pfof.formats.sec605` (imported when a command runs)
+and print. Tables read at 80 columns: when one does not fit the terminal, ``validate`` lists one
+line per issue and ``show`` splits its columns over several tables; ``--wide`` forces the one
+wide table.
+"""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from pfof.formats.csvw import MetadataError
-from pfof.formats.sec605 import KINDS, Checked, UnknownFormatError, check_file
-from pfof.formats.sec605_numbers import format_trimmed
-from pfof.model.records605 import (
-    DetailedRecord,
-    LegacyRecord,
-    Severity,
-    SummaryRecord,
-)
+from pfof.cli.fit_width import column_parts, fits, print_parts
+
+if TYPE_CHECKING:
+    from pfof.errors import Issue
+    from pfof.formats.sec605 import Rule605File
+    from pfof.model.records605 import DetailedRecord, LegacyRecord, SummaryRecord
 
 app = typer.Typer(
     name="rule605",
@@ -28,15 +33,15 @@ app = typer.Typer(
     "amended detailed (55-field) and amended summary (CSV) reports.",
     no_args_is_help=True,
 )
-console = Console()
-err = Console(stderr=True)
 
 FileArg = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="Rule 605 file.")
 ]
 KindOpt = Annotated[
     str | None,
-    typer.Option("--kind", help=f"Format ({', '.join(KINDS)}); detected from line 1 if omitted."),
+    typer.Option(
+        "--kind", help="Format (legacy, detailed, summary); detected from line 1 if omitted."
+    ),
 ]
 MetadataOpt = Annotated[
     Path | None,
@@ -48,16 +53,21 @@ MetadataOpt = Annotated[
         "file against, instead of pfof's built-in rules.",
     ),
 ]
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="One table with every column, whatever the width.")
+]
 
 
-def _check(path: Path, kind: str | None, metadata: Path | None) -> Checked:
-    if kind is not None and kind not in KINDS:
-        raise typer.BadParameter(f"--kind must be one of {', '.join(KINDS)}")
-    try:
-        return check_file(path, kind=kind, metadata=metadata)  # type: ignore[arg-type]
-    except (UnknownFormatError, MetadataError, UnicodeDecodeError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+def _issue_json(issue: Issue) -> dict[str, Any]:
+    """An issue as the JSON of ``validate --json`` (keys as ever; ``constraint`` is the rule)."""
+    return {
+        "severity": issue.severity.value,
+        "file": issue.file,
+        "line": issue.line,
+        "column": issue.column,
+        "constraint": issue.rule,
+        "message": issue.message,
+    }
 
 
 @app.command()
@@ -69,68 +79,99 @@ def validate(
     warnings: Annotated[
         bool, typer.Option("--warnings/--no-warnings", help="Also list warnings.")
     ] = True,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict/--lenient",
+            help="Strict: consistency warnings count as errors. Lenient (default): they are "
+            "listed as warnings.",
+        ),
+    ] = False,
+    wide: WideOption = False,
 ) -> None:
     """Check FILE; list every violation with line, column and constraint. Exit 1 if invalid."""
-    checked = _check(file, kind, metadata)
-    issues = [i for i in checked.issues if warnings or i.severity is Severity.ERROR]
+    from pfof.formats.sec605 import validate_605
+
+    verdict = validate_605(file, strict=strict, kind=kind, metadata=metadata)  # type: ignore[arg-type]
+    shown = verdict.issues if warnings else verdict.errors
     if as_json:
-        print(
-            json.dumps(
-                {
-                    "file": checked.file,
-                    "kind": checked.kind,
-                    "valid": checked.valid,
-                    "records": len(checked.records),
-                    "errors": len(checked.errors),
-                    "warnings": len(checked.issues) - len(checked.errors),
-                    "issues": [i.as_dict() for i in issues],
-                },
-                indent=2,
-            )
-        )
+        record = {
+            "file": verdict.file,
+            "kind": verdict.kind,
+            "valid": verdict.valid,
+            "records": verdict.records,
+            "errors": len(verdict.errors),
+            "warnings": len(verdict.warnings),
+            "issues": [_issue_json(i) for i in shown],
+        }
+        print(json.dumps(record, indent=2))
     else:
-        if issues:
-            table = Table(title=f"{checked.file} ({checked.kind})")
-            for column in ("line", "column", "constraint", "severity", "message"):
-                table.add_column(column, overflow="fold")
-            for issue in issues:
-                style = "red" if issue.severity is Severity.ERROR else "yellow"
-                table.add_row(
-                    str(issue.line),
-                    issue.column,
-                    issue.constraint,
-                    f"[{style}]{issue.severity.value}[/{style}]",
-                    issue.message,
-                )
-            console.print(table)
-        verdict = "[green]valid[/green]" if checked.valid else "[red]invalid[/red]"
+        console = Console()
+        if shown:
+            _print_issues(console, shown, f"{verdict.file} ({verdict.kind})", wide)
+        state = "[green]valid[/green]" if verdict.valid else "[red]invalid[/red]"
         console.print(
-            f"{checked.file}: {checked.kind} report, {len(checked.records)} records, "
-            f"{len(checked.errors)} errors, {len(checked.issues) - len(checked.errors)} "
-            f"warnings: {verdict}"
+            f"{escape(verdict.file)}: {verdict.kind} report, {verdict.records} records, "
+            f"{len(verdict.errors)} errors, {len(verdict.warnings)} warnings: {state}",
+            soft_wrap=True,
         )
-    if not checked.valid:
+    if not verdict.valid:
         raise typer.Exit(1)
 
 
+def _print_issues(console: Console, issues: list[Issue], title: str, wide: bool) -> None:
+    """A table of the issues, or one line per issue when the table does not fit."""
+    table = Table(title=escape(title))
+    for column in ("line", "column", "constraint", "severity", "message"):
+        table.add_column(column, overflow="fold")
+    for issue in issues:
+        style = "red" if issue.severity == "error" else "yellow"
+        table.add_row(
+            str(issue.line),
+            escape(issue.column),
+            escape(issue.rule),
+            f"[{style}]{issue.severity.value}[/{style}]",
+            escape(issue.message),
+        )
+    if wide or fits(console, table):
+        console.print(table)
+        return
+    console.print(escape(title), soft_wrap=True)
+    for issue in issues:
+        style = "red" if issue.severity == "error" else "yellow"
+        where = escape(str(replace(issue, file="")))  # the title names the file
+        console.print(f"  [{style}]{issue.severity.value}[/{style}] {where}", soft_wrap=True)
+
+
 @app.command()
-def show(file: FileArg, kind: KindOpt = None, metadata: MetadataOpt = None) -> None:
+def show(
+    file: FileArg, kind: KindOpt = None, metadata: MetadataOpt = None, wide: WideOption = False
+) -> None:
     """Summarise FILE in a table (legacy/detailed: totals by order type; summary: its rows)."""
-    checked = _check(file, kind, metadata)
-    records = checked.records
+    from pfof.formats.sec605 import Rule605FormatError, read_605, validate_605
+
+    try:
+        parsed: Rule605File = read_605(file, kind=kind)  # type: ignore[arg-type]
+    except Rule605FormatError as exc:
+        parsed = exc.result  # show what could be read; validate lists the errors
+    errors, warnings = len(parsed.errors), len(parsed.warnings)
+    if metadata is not None:  # the counts under the SEC's rules, not pfof's built-in ones
+        verdict = validate_605(file, kind=parsed.kind, metadata=metadata)
+        errors, warnings = len(verdict.errors), len(verdict.warnings)
+    console = Console()
+    records = parsed.records
     if not records:
-        console.print(f"{checked.file}: no readable records ({len(checked.errors)} errors)")
-        raise typer.Exit(1 if checked.errors else 0)
-    if checked.kind == "summary":
-        table = _summary_table(records)  # type: ignore[arg-type]
+        console.print(f"{escape(parsed.file)}: no readable records ({errors} errors)")
+        raise typer.Exit(1 if errors else 0)
+    if parsed.kind == "summary":
+        headers, rows, keys = _summary_rows(records)  # type: ignore[arg-type]
     else:
-        table = _totals_table(records)  # type: ignore[arg-type]
-    table.title = f"{checked.file} ({checked.kind}, {len(records)} records)"
-    console.print(table)
-    if checked.issues:
+        headers, rows, keys = _totals_rows(records)  # type: ignore[arg-type]
+    title = f"{parsed.file} ({parsed.kind}, {len(records)} records)"
+    print_parts(console, title, column_parts(console, title, headers, rows, keys=keys, wide=wide))
+    if errors or warnings:
         console.print(
-            f"{len(checked.errors)} errors, {len(checked.issues) - len(checked.errors)} "
-            "warnings: run `pfof rule605 validate` for details"
+            f"{errors} errors, {warnings} warnings: run `pfof rule605 validate` for details"
         )
 
 
@@ -154,11 +195,12 @@ _SHOWN: tuple[tuple[str, str, int], ...] = (
 )
 
 
-def _summary_table(records: tuple[SummaryRecord, ...]) -> Table:
-    """The summary rows, rounded for reading (fractions, not x100; times in ms)."""
-    table = Table()
-    for label, _, _ in _SHOWN:
-        table.add_column(label, justify="right", no_wrap=True)
+def _summary_rows(records: tuple[SummaryRecord, ...]) -> tuple[list[str], list[list[str]], int]:
+    """The summary rows, rounded for reading (fractions, not x100; times in ms); a row is
+    identified by its first three columns (S&P 500 flag, size, order type)."""
+    from pfof.formats.sec605_numbers import format_trimmed
+
+    rows = []
     for r in records:
         cells = []
         for _, attr, places in _SHOWN:
@@ -169,14 +211,22 @@ def _summary_table(records: tuple[SummaryRecord, ...]) -> Table:
                 cells.append(str(value))
             else:
                 cells.append(format_trimmed(value, places))
-        table.add_row(*cells)
-    return table
+        rows.append(cells)
+    return [label for label, _, _ in _SHOWN], rows, 3
 
 
-def _totals_table(records: tuple[LegacyRecord, ...] | tuple[DetailedRecord, ...]) -> Table:
+def _totals_rows(
+    records: tuple[LegacyRecord, ...] | tuple[DetailedRecord, ...],
+) -> tuple[list[str], list[list[str]], int]:
     """Orders, shares, executed shares and share-weighted effective spread by order type."""
+    from pfof.formats.sec605_numbers import format_trimmed
+    from pfof.model.records605 import LegacyRecord
+
     totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 5)
     symbols: dict[str, set[str]] = defaultdict(set)
+    orders: int | None
+    shares: int | Decimal | None
+    executed: int | Decimal
     for r in records:
         if isinstance(r, LegacyRecord):
             key, orders, shares = str(r.order_type), r.covered_orders, r.covered_shares
@@ -194,20 +244,21 @@ def _totals_table(records: tuple[LegacyRecord, ...] | tuple[DetailedRecord, ...]
             t[3] += spread * executed
             t[4] += executed
         symbols[key].add(r.symbol)
-    table = Table()
-    for column in ("order type", "symbols", "orders", "shares", "executed", "avg eff. spread $"):
-        table.add_column(column, justify="right")
+    headers = ["order type", "symbols", "orders", "shares", "executed", "avg eff. spread $"]
+    rows = []
     for key in sorted(totals):
-        orders, shares, executed, spread_sum, weight = totals[key]
-        table.add_row(
-            key,
-            str(len(symbols[key])),
-            f"{orders:,}",
-            f"{shares:,}",
-            f"{executed:,}",
-            format_trimmed(spread_sum / weight, 4) if weight else "",
+        order_sum, share_sum, executed_sum, spread_sum, weight = totals[key]
+        rows.append(
+            [
+                key,
+                str(len(symbols[key])),
+                f"{order_sum:,}",
+                f"{share_sum:,}",
+                f"{executed_sum:,}",
+                format_trimmed(spread_sum / weight, 4) if weight else "",
+            ]
         )
-    return table
+    return headers, rows, 1
 
 
 def register(root: typer.Typer) -> None:

@@ -1,18 +1,27 @@
-"""``pfof rule606``: validate and summarise SEC Rule 606 XML reports."""
+"""``pfof rule606``: validate and summarise SEC Rule 606 XML reports.
+
+The commands parse arguments, call :mod:`pfof.formats.sec606` (imported when a command runs)
+and print. Tables read at 80 columns: the summary shows one block per report when the wide
+table does not fit the terminal; ``--wide`` forces the one-row-per-report table.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pfof.engine.disclosures import SummaryInput, summarize_files
-from pfof.formats.sec606 import Rule606Error, check, read_report, validate_with_xsd
+from pfof.cli.fit_width import column_parts, fits, print_parts
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from pfof.errors import Issue, Validation
 
 rule606 = typer.Typer(
     help="Read, validate and summarise SEC Rule 606 reports (606(a)(1), (b)(1), (b)(3) XML).",
@@ -26,13 +35,17 @@ def register(app: typer.Typer) -> None:
 
 
 Files = Annotated[list[Path], typer.Argument(help="606 XML files or folders of them.")]
+WideOption = Annotated[
+    bool,
+    typer.Option("--wide", help="One table with every column, whatever the terminal width."),
+]
 
 
 def _expand(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() == ".xml"))
+            out.extend(sorted(p for p in path.rglob("*.xml") if p.is_file()))
         else:
             out.append(path)
     return out
@@ -67,60 +80,89 @@ def validate_command(
     Exits 1 when any file fails at the chosen level. Every message names the element path
     (e.g. rMonthly[mon=2]/rOptions/rVenues/rVenue[3]/netPmtPaidRecvOtherOrdersCph) and the rule.
     """
+    from pfof.errors import InputError
+    from pfof.formats.sec606 import validate_606
+
     console = Console()
-    failed = 0
+    level = "strict" if strict else "lenient"
     records: list[dict[str, Any]] = []
     for path in _expand(files):
-        result = check(path)
-        level = "strict" if strict else "lenient"
-        errors = result.rejecting(level)
-        result.warnings = result.warnings_for(level)
-        official = validate_with_xsd(path, xsd) if xsd is not None and result.kind else None
-        ok = not errors and (official is None or not official)
-        failed += not ok
-        records.append(
-            {
-                "file": str(path),
-                "report": result.kind.value if result.kind else None,
-                "valid": ok,
-                "strict_valid": result.strict_valid,
-                "errors": [str(i) for i in errors],
-                "warnings": [str(i) for i in result.warnings],
-                **({"xsd_errors": official} if official is not None else {}),
-            }
-        )
-        if as_json:
-            continue
-        verdict = "[green]valid[/]" if ok else "[red]INVALID[/]"
-        console.print(
-            f"{verdict} ({level}) {escape(str(path))}: {result.kind or 'unknown'} "
-            f"report, schema-valid: {'yes' if result.strict_valid else 'no'}, "
-            f"{len(errors)} error(s), {len(result.warnings)} warning(s)",
-            soft_wrap=True,
-        )
-        for issue in errors[:20]:
-            console.print(f"  [red]error[/] {escape(str(issue))}", soft_wrap=True)
-        if len(errors) > 20:
-            console.print(f"  ... {len(errors) - 20} more errors (use --json for all)")
-        for issue in result.warnings[:show]:
-            console.print(f"  [yellow]warning[/] {escape(str(issue))}", soft_wrap=True)
-        if len(result.warnings) > show:
-            console.print(f"  ... {len(result.warnings) - show} more warnings (--show N, --json)")
-        if official is not None:
-            state = "valid" if not official else f"{len(official)} error(s)"
-            console.print(f"  official schema {escape(str(xsd))}: {state}")
-            for message in official[:10]:
-                console.print(f"    {escape(message)}", soft_wrap=True)
+        try:
+            verdict = validate_606(path, strict=strict, xsd=xsd)
+        except InputError as exc:
+            if xsd is not None and str(exc).startswith(f"{xsd}:"):
+                raise  # the schema file itself is unusable: one error for the whole run
+            records.append(_unreadable(path, exc))
+        else:
+            records.append(_validation_json(verdict, xsd is not None))
+        if not as_json:
+            _print_validation(console, records[-1], level, xsd, show)
     if as_json:
         typer.echo(json.dumps(records, indent=2))
-    if failed:
+    if not all(record["valid"] for record in records):
         raise typer.Exit(1)
+
+
+def _validation_json(verdict: Validation, xsd: bool) -> dict[str, Any]:
+    """The JSON record of one file (keys as ever: file, report, valid, strict_valid, errors,
+    warnings and, when an official schema ran, xsd_errors)."""
+    errors = [i for i in verdict.errors if i.rule != "xsd"]
+    official = [f"line {i.line}: {i.message}" for i in verdict.errors if i.rule == "xsd"]
+    return {
+        "file": verdict.file,
+        "report": verdict.kind,
+        "valid": verdict.valid,
+        "strict_valid": bool(verdict.schema_valid),
+        "errors": [str(i) for i in errors],
+        "warnings": [str(i) for i in verdict.warnings],
+        **({"xsd_errors": official} if xsd and verdict.kind is not None else {}),
+    }
+
+
+def _unreadable(path: Path, exc: Exception) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "report": None,
+        "valid": False,
+        "strict_valid": False,
+        "errors": [str(exc)],
+        "warnings": [],
+    }
+
+
+def _print_validation(
+    console: Console, record: dict[str, Any], level: str, xsd: Path | None, show: int
+) -> None:
+    """One file's verdict, then one line per error (20 at most) and warning (``show``)."""
+    errors, warnings = record["errors"], record["warnings"]
+    verdict = "[green]valid[/]" if record["valid"] else "[red]INVALID[/]"
+    console.print(
+        f"{verdict} ({level}) {escape(record['file'])}: {record['report'] or 'unknown'} "
+        f"report, schema-valid: {'yes' if record['strict_valid'] else 'no'}, "
+        f"{len(errors)} error(s), {len(warnings)} warning(s)",
+        soft_wrap=True,
+    )
+    for message in errors[:20]:
+        console.print(f"  [red]error[/] {escape(message)}", soft_wrap=True)
+    if len(errors) > 20:
+        console.print(f"  ... {len(errors) - 20} more errors (use --json for all)")
+    for message in warnings[:show]:
+        console.print(f"  [yellow]warning[/] {escape(message)}", soft_wrap=True)
+    if len(warnings) > show:
+        console.print(f"  ... {len(warnings) - show} more warnings (--show N, --json)")
+    official = record.get("xsd_errors")
+    if official is not None:
+        state = "valid" if not official else f"{len(official)} error(s)"
+        console.print(f"  official schema {escape(str(xsd))}: {state}", soft_wrap=True)
+        for message in official[:10]:
+            console.print(f"    {escape(message)}", soft_wrap=True)
 
 
 @rule606.command("summary")
 def summary_command(
     files: Files,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON array.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """Net payment for order flow of each report: total, by section (with payment-weighted
     rate) and by order type, plus every deviation and cross-quarter sanity warning.
@@ -128,19 +170,25 @@ def summary_command(
     Money and rates are exact decimal strings in JSON. Rates are cents per 100 shares for
     stocks and cents per contract for options. Exits 1 when a file is rejected.
     """
+    from pfof.engine.report_summary import SummaryInput, summarize_files
+    from pfof.errors import InputError, ValidationError
+    from pfof.formats.sec606 import read_606
+
     items: list[SummaryInput] = []
     rejected: list[dict[str, Any]] = []
-    for path in _expand(files):
+    paths = _expand(files)
+    for path in paths:
         try:
-            result = read_report(path)
-        except Rule606Error as exc:
+            result = read_606(path)
+        except (ValidationError, InputError) as exc:
+            issues: list[Issue] = getattr(exc, "issues", [])
             rejected.append(
                 {
                     "file": str(path),
                     "report": None,
                     "strict_valid": False,
                     "rejected": True,
-                    "errors": [str(i) for i in exc.issues],
+                    "errors": [str(i) for i in issues] or [str(exc)],
                 }
             )
             continue
@@ -150,75 +198,103 @@ def summary_command(
             )
         )
     summaries = summarize_files(items) + rejected
-    order = {str(p): i for i, p in enumerate(_expand(files))}
+    order = {str(p): i for i, p in enumerate(paths)}
     summaries.sort(key=lambda s: order.get(s["file"], 0))
     if as_json:
         typer.echo(json.dumps(summaries, indent=2))
     else:
-        _print_summaries(summaries)
+        _print_summaries(summaries, wide)
     if rejected:
         raise typer.Exit(1)
 
 
-def _print_summaries(summaries: list[dict[str, Any]]) -> None:
-    console = Console()
-    table = Table(
-        title="Net payment for order flow per report (USD; rate in ¢ per 100 shares, "
-        "per contract for options)"
-    )
-    for header in (
-        "File",
-        "Broker",
-        "Quarter",
-        "Total",
-        "S&P 500",
-        "rate",
-        "Other stocks",
-        "rate",
-        "Options",
-        "rate",
-        "Strict",
-        "Warnings",
-    ):
-        table.add_column(header, justify="left" if header in ("File", "Broker") else "right")
+_TITLE = (
+    "Net payment for order flow per report (USD; rate in ¢ per 100 shares, per contract for "
+    "options)"
+)
+_SECTIONS = (("sp500", "S&P 500"), ("other_stocks", "Other stocks"), ("options", "Options"))
+
+
+def _usd(value: Any) -> str:
+    from decimal import Decimal
+
+    from pfof.model.money import format_amount
+
+    return "–" if value is None else format_amount(Decimal(value))
+
+
+def _section(summary: dict[str, Any], name: str) -> tuple[str, str]:
+    """(USD, rate) of one section of a summary, "–" where absent."""
+    block = (summary.get("sections") or {}).get(name) or {}
+    rate = block.get("rate")
+    return _usd(block.get("usd")), "–" if rate is None else str(rate)
+
+
+def _row(summary: dict[str, Any]) -> dict[str, str]:
+    """One report's figures as printed, by column header."""
+    if summary.get("rejected"):
+        return {
+            "Broker": "[red]rejected[/]",
+            "Strict": "no",
+            "Errors": str(len(summary["errors"])),
+        }
+    row = {
+        "Broker": escape(summary["broker"]),
+        "Quarter": f"{summary['year']} Q{summary['quarter']}",
+        "Total": _usd(summary.get("total_usd") or None),
+    }
+    for name, label in _SECTIONS:
+        row[label], row[f"{label} rate"] = _section(summary, name)
+    row["Strict"] = "yes" if summary["strict_valid"] else "no"
+    row["Warnings"] = str(len(summary["warnings"]))
+    return row
+
+
+def _wide_table(summaries: list[dict[str, Any]]) -> Table:
+    """One row per report, every figure in its own column."""
+    table = Table(title=_TITLE)
+    headers = ["File", "Broker", "Quarter", "Total"]
+    for _, label in _SECTIONS:
+        headers += [label, f"{label} rate"]
+    headers += ["Strict", "Warnings"]
+    for header in headers:
+        shown = "rate" if header.endswith(" rate") else header
+        table.add_column(shown, justify="left" if header in ("File", "Broker") else "right")
     for s in summaries:
+        row = _row(s)
         if s.get("rejected"):
-            table.add_row(
-                Path(s["file"]).name,
-                "[red]rejected[/]",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "no",
-                str(len(s["errors"])),
-            )
-            continue
-        sec = s.get("sections") or {}
+            row["Warnings"] = row.pop("Errors")
+        table.add_row(escape(Path(s["file"]).name), *(row.get(h, "") for h in headers[1:]))
+    return table
 
-        def cell(name: str, key: str, sec: dict[str, Any] = sec) -> str:
-            value = (sec.get(name) or {}).get(key)
-            return "–" if value is None else f"{float(value):,.2f}" if key == "usd" else value
 
-        table.add_row(
-            Path(s["file"]).name,
-            s["broker"],
-            f"{s['year']} Q{s['quarter']}",
-            f"{float(s['total_usd']):,.2f}" if s.get("total_usd") else "–",
-            cell("sp500", "usd"),
-            cell("sp500", "rate"),
-            cell("other_stocks", "usd"),
-            cell("other_stocks", "rate"),
-            cell("options", "usd"),
-            cell("options", "rate"),
-            "yes" if s["strict_valid"] else "no",
-            str(len(s["warnings"])),
-        )
-    console.print(table)
+def _narrow_table(summaries: list[dict[str, Any]]) -> Table:
+    """One block of key/value rows per report (a section's USD and rate on one row)."""
+    table = Table(show_header=False)
+    table.add_column("Key", style="bold", no_wrap=True)
+    table.add_column("Value", overflow="fold")
+    for s in summaries:
+        row = _row(s)
+        block = [("File", escape(Path(s["file"]).name))]
+        block += [(key, row[key]) for key in ("Broker", "Quarter", "Total") if key in row]
+        for _, label in _SECTIONS:
+            if label in row:
+                rate = row[f"{label} rate"]
+                block.append((label, row[label] + ("" if rate == "–" else f"  rate {rate}")))
+        block += [(key, row[key]) for key in ("Strict", "Warnings", "Errors") if key in row]
+        for i, (key, value) in enumerate(block, start=1):
+            table.add_row(key, value, end_section=i == len(block))
+    return table
+
+
+def _print_summaries(summaries: list[dict[str, Any]], wide: bool) -> None:
+    console = Console()
+    table = _wide_table(summaries)
+    if wide or fits(console, table):
+        console.print(table)
+    else:
+        console.print(_TITLE)
+        console.print(_narrow_table(summaries))
     for s in summaries:
         for message in s.get("errors", [])[:5]:
             console.print(
@@ -273,11 +349,10 @@ def _scope(value: str) -> Any:
 
 
 def _strict_issues(xml: bytes) -> list[str]:
-    try:
-        read_report(xml, mode="strict")
-    except Rule606Error as exc:
-        return [str(i) for i in exc.issues]
-    return []
+    """What rejects a generated report under the SEC schema and pfof's report rules."""
+    from pfof.formats.sec606 import validate_606
+
+    return [str(i) for i in validate_606(xml, strict=True).errors]
 
 
 @rule606.command("customer")
@@ -301,8 +376,8 @@ def customer_command(
     import time as _time
     from datetime import date
 
-    from pfof.engine.generate606 import customer_routing_report, load_tables, report_timestamp
-    from pfof.formats.sec606 import write_report
+    from pfof.app.analysis import customer_report
+    from pfof.formats.sec606 import write_606
 
     source = _source(data, db)
     try:
@@ -315,15 +390,8 @@ def customer_command(
     t0 = _time.perf_counter()
     scope = _scope(routes)
     with console.status(f"Reading orders of {escape(customer)} ..."):
-        try:
-            tables = load_tables(source, broker=broker, start=first, end=last, customer=customer)
-        except (OSError, ValueError) as exc:
-            console.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
-            raise typer.Exit(1) from exc
-        report = customer_routing_report(
-            tables, broker, customer, first, last, routes_scope=scope, timestamp=report_timestamp()
-        )
-        xml = write_report(report)
+        report = customer_report(source, broker, customer, first, last, routes=scope)
+        xml = write_606(report)
     seconds = _time.perf_counter() - t0
     if out is not None:
         out.write_bytes(xml)
@@ -343,7 +411,7 @@ def customer_command(
                 row[0] += 1
                 row[1] += len(route.transactions)
     table = Table(title=f"606(b)(1) {escape(customer)} at {escape(broker)}, {first} to {last}")
-    table.add_column("Venue")
+    table.add_column("Venue", overflow="fold")
     table.add_column("Orders routed", justify="right")
     table.add_column("Executions", justify="right")
     for name, (n, fills) in sorted(venues.items(), key=lambda kv: -kv[1][0]):
@@ -389,52 +457,34 @@ def generate_command(
             "plus those with 5 % or more of the orders.",
         ),
     ] = False,
+    wide: WideOption = False,
 ) -> None:
     """The quarterly 606(a)(1) report of a broker from its order logs (orders, routes,
     fills, arrangements): routing shares and net payments per venue, order type, section
     and month, written as SEC-schema XML; prints its totals."""
-    from pfof.engine.generate606 import (
-        held_order_routing_report,
-        load_tables,
-        quarter_bounds,
-        report_timestamp,
-    )
-    from pfof.formats.sec606 import write_report
+    from pfof.app.analysis import generate_606
+    from pfof.formats.sec606 import write_606
     from pfof.model.enums import OrderType, Section
+    from pfof.model.money import format_amount, format_usd
 
     source = _source(data, db)
-    first, last = quarter_bounds(year, quarter)
     console = Console()
     scope = _scope(routes)
     with console.status(f"Building the {year} Q{quarter} report of {escape(broker)} ..."):
-        try:
-            tables = load_tables(source, broker=broker, start=first, end=last)
-        except (OSError, ValueError) as exc:
-            console.print(f"[red]error[/] {escape(str(exc))}", soft_wrap=True)
-            raise typer.Exit(1) from exc
-        if tables["orders"].num_rows == 0:
+        report = generate_606(source, broker, year, quarter, routes=scope, all_venues=all_venues)
+        blocks = [month.section(section) for month in report.months for section in Section]
+        if not any(block.venues for block in blocks if block is not None):
             console.print(
-                f"[red]No orders of broker {escape(broker)} in {year} Q{quarter} "
+                f"[red]No orders of broker {escape(broker)} routed in {year} Q{quarter} "
                 f"in {escape(str(source))}[/]"
             )
             raise typer.Exit(1)
-        report = held_order_routing_report(
-            tables,
-            broker,
-            year,
-            quarter,
-            routes_scope=scope,
-            max_venues=None if all_venues else 10,
-            timestamp=report_timestamp(),
-        )
-        xml = write_report(report)
+        xml = write_606(report)
     out.write_bytes(xml)
-    table = Table(
-        title=f"606(a)(1) {escape(broker)} {year} Q{quarter}: net payment (USD) by order type"
-    )
-    for header in ("Mon", "Section", "Venues", "Market", "Mkt lim", "Non-mkt", "Other", "Total"):
-        table.add_column(header, justify="left" if header in ("Month", "Section") else "right")
-    grand = 0
+    title = f"606(a)(1) {broker} {year} Q{quarter}: net payment (USD) by order type"
+    headers = ["Mon", "Section", "Venues", "Market", "Mkt lim", "Non-mkt", "Other", "Total"]
+    rows: list[list[str]] = []
+    grand: Decimal | int = 0
     for month in report.months:
         for section in Section:
             block = month.section(section)
@@ -443,16 +493,19 @@ def generate_command(
             by_type = [sum((v.usd(t) or 0 for v in block.venues), 0) for t in OrderType]
             total = sum(by_type, 0)
             grand += total
-            table.add_row(
-                f"{month.mon:02d}",
-                _SHORT[section],
-                str(len(block.venues)),
-                *[f"{x:,.2f}" for x in by_type],
-                f"{total:,.2f}",
+            rows.append(
+                [
+                    f"{month.mon:02d}",
+                    _SHORT[section],
+                    str(len(block.venues)),
+                    *[format_amount(x) for x in by_type],
+                    format_amount(total),
+                ]
             )
-    console.print(table)
+    parts = column_parts(console, title, headers, rows, keys=2, wide=wide, left={"Section"})
+    print_parts(console, title, parts)
     console.print(
-        f"Net payment for order flow in the quarter (listed venues): [bold]${grand:,.2f}[/]"
+        f"Net payment for order flow in the quarter (listed venues): [bold]{format_usd(grand)}[/]"
     )
     issues = _strict_issues(xml)
     console.print(

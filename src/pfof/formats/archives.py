@@ -15,6 +15,7 @@ import os
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -109,7 +110,7 @@ def _walk_dir(folder: Path, budget: _Budget) -> Iterator[Entry]:
 def _walk_file(path: Path, budget: _Budget) -> Iterator[Entry]:
     suffix = path.suffix.lower()
     if suffix == ".xml":
-        yield Candidate(str(path), path.stat().st_size, lambda p=path: open(p, "rb"))
+        yield Candidate(str(path), path.stat().st_size, lambda: open(path, "rb"))
     elif suffix == ".zip":
         try:
             archive = zipfile.ZipFile(path)
@@ -154,7 +155,7 @@ def _walk_zip(
             yield Skipped(member, f"cannot read zip member: {exc}", error=True)
             continue
         if suffix == ".xml":
-            yield Candidate(member, len(data), lambda d=data: io.BytesIO(d))
+            yield Candidate(member, len(data), partial(io.BytesIO, data))
             continue
         try:
             inner = zipfile.ZipFile(io.BytesIO(data))

@@ -4,8 +4,9 @@ names/titles and order, ``required``, ``null`` tokens, datatypes with their face
 (``format``, length, inclusive/exclusive bounds) and the primary key.
 
 The schema can come from a CSVW metadata JSON file (``load_metadata``) or be built in code
-(``TableSchema``); both go through the same checks. Every violation is an ``Issue`` naming
-the 1-based file line, the column name and the constraint (the metadata keyword that failed).
+(``TableSchema``); both go through the same checks. Every violation is a
+:class:`pfof.errors.Issue` naming the 1-based file line, the column name and, as its rule, the
+constraint (the metadata keyword that failed).
 
 Where the SEC's metadata departs from the letter of CSVW, the SEC's evident intent wins (its
 own valid sample depends on it); docs/rule605.md lists these points:
@@ -32,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from pfof.model.records605 import Issue, Severity
+from pfof.errors import InputError, Issue, ParameterError, Severity
 
 # ---------------------------------------------------------------- schema model
 
@@ -116,8 +117,8 @@ class TableSchema:
 _INHERITED = ("null", "required", "datatype", "default", "lang", "ordered", "textDirection")
 
 
-class MetadataError(ValueError):
-    """A CSVW metadata file this validator cannot use."""
+class MetadataError(InputError):
+    """A CSVW metadata file this validator cannot use (unreadable, not JSON, unsupported)."""
 
 
 def load_metadata(path: str | Path, table: int = 0) -> TableSchema:
@@ -202,7 +203,10 @@ def _column(desc: Mapping[str, Any], index: int, where: str) -> Column:
         datatype = {"base": datatype}
     if not isinstance(datatype, Mapping):
         raise MetadataError(f"{where}: column {name}: datatype must be a name or an object")
-    base = _BASE_ALIASES.get(datatype.get("base", "string"), datatype.get("base", "string"))
+    declared = datatype.get("base", "string")
+    if not isinstance(declared, str):
+        raise MetadataError(f"{where}: column {name}: datatype base must be a name")
+    base = _BASE_ALIASES.get(declared, declared)
     fmt = datatype.get("format")
     if fmt is not None and not isinstance(fmt, str):
         raise MetadataError(
@@ -271,27 +275,28 @@ _BOOLEAN = {"true": True, "1": True, "false": False, "0": False}
 _KEEP_SPACE = {"string", "json", "xml", "html", "anyAtomicType"}
 
 
-def parse_value(base: str, text: str) -> object:
-    """The value of ``text`` under an XSD/CSVW base datatype; ``ValueError`` if not lexical."""
+def _parse_value(base: str, text: str) -> object:
+    """The value of ``text`` under an XSD/CSVW base datatype; ``ParameterError`` if not
+    lexical (the caller turns it into a ``datatype`` issue)."""
     if base in _INT_RANGES:
         if not _INTEGER.fullmatch(text):
-            raise ValueError(f"{text!r} is not an {base}")
+            raise ParameterError(f"{text!r} is not an {base}")
         number = int(text)
         low, high = _INT_RANGES[base]
         if (low is not None and number < low) or (high is not None and number > high):
-            raise ValueError(f"{number} is outside the range of {base}")
+            raise ParameterError(f"{number} is outside the range of {base}")
         return Decimal(number)
     if base == "decimal":
         if not _DECIMAL.fullmatch(text):
-            raise ValueError(f"{text!r} is not a decimal")
+            raise ParameterError(f"{text!r} is not a decimal")
         return Decimal(text)
     if base in ("float", "double"):
         if not _FLOAT.fullmatch(text):
-            raise ValueError(f"{text!r} is not a {base}")
+            raise ParameterError(f"{text!r} is not a {base}")
         return Decimal(text)
     if base == "boolean":
         if text not in _BOOLEAN:
-            raise ValueError(f"{text!r} is not a boolean")
+            raise ParameterError(f"{text!r} is not a boolean")
         return _BOOLEAN[text]
     return text
 
@@ -329,8 +334,8 @@ def validate_csv(lines: Iterable[str], schema: TableSchema, *, file: str = "") -
     result = CsvwResult()
     dialect = schema.dialect
 
-    def error(line: int, column: str, constraint: str, message: str) -> None:
-        result.issues.append(Issue(Severity.ERROR, line, column, constraint, message, file))
+    def error(line: int, column: str, rule: str, message: str) -> None:
+        result.issues.append(Issue(rule=rule, message=message, line=line, column=column, file=file))
 
     rows, syntax = _records(list(lines), dialect)
     if syntax is not None:
@@ -422,8 +427,8 @@ def _check_cell(text: str, column: Column, line: int, error: Any) -> object:
     if column.format is not None and not re.fullmatch(column.format, value, re.ASCII):
         error(line, column.name, "format", f"{value!r} does not match {column.format!r}")
     try:
-        parsed = parse_value(column.base, value)
-    except ValueError as exc:
+        parsed = _parse_value(column.base, value)
+    except ParameterError as exc:
         error(line, column.name, "datatype", str(exc))
         return value
     if isinstance(parsed, Decimal):

@@ -14,15 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
-from pfof.formats.sec605_numbers import format_trimmed, parse_decimal, parse_int, read_lines
+from pfof.errors import Issue, ParameterError, Severity
+from pfof.formats.sec605_numbers import format_trimmed, parse_decimal, parse_int
 from pfof.model.records605 import (
     DETAILED_FIELDS,
     DETAILED_TIME_BUCKETS,
     DetailedRecord,
-    Issue,
     ParsedFile,
-    Rule605FormatError,
-    Severity,
 )
 
 DELIMITER = "|"
@@ -41,49 +39,41 @@ def looks_like_detailed(first_line: str) -> bool:
     return len(parts) > 2 and parts[:3] == list(HEADER[:3])
 
 
-def read_detailed(
-    source: str | Path | IO[str] | Iterable[str], *, strict: bool = False, check: bool = True
-) -> DetailedParse:
-    """Read a detailed report; with ``strict`` the first error raises ``Rule605FormatError``."""
-    lines, name = read_lines(source)
-    return parse_detailed(lines, file=name, strict=strict, check=check)
-
-
-def parse_detailed(
-    lines: Sequence[str], *, file: str = "", strict: bool = False, check: bool = True
-) -> DetailedParse:
+def parse_detailed(lines: Sequence[str], *, file: str = "", check: bool = True) -> DetailedParse:
+    """Parse the lines of a detailed report (header row first): unreadable lines become errors
+    and are skipped, ``check`` adds each record's consistency warnings. Never raises."""
     result = DetailedParse()
-
-    def add(issue: Issue) -> None:
-        if strict and issue.severity is Severity.ERROR:
-            raise Rule605FormatError(issue)
-        result.issues.append(issue)
+    add = result.issues.append
 
     if not lines:
-        add(Issue(Severity.ERROR, 0, "", "header", "empty file: a header row is required", file))
+        add(
+            Issue(
+                rule="header",
+                message="empty file: a header row is required",
+                line=0,
+                file=file,
+            )
+        )
         return result
     header = [h.strip() for h in lines[0].lstrip("\ufeff").split(DELIMITER)]
     if len(header) != N_FIELDS:
         add(
             Issue(
-                Severity.ERROR,
-                1,
-                "",
-                "header",
-                f"header has {len(header)} fields, {N_FIELDS} expected",
-                file,
+                rule="header",
+                message=f"header has {len(header)} fields, {N_FIELDS} expected",
+                line=1,
+                file=file,
             )
         )
     for position, (found, expected) in enumerate(zip(header, HEADER, strict=False), 1):
         if found != expected:
             add(
                 Issue(
-                    Severity.ERROR,
-                    1,
-                    expected,
-                    "header",
-                    f"field {position} is titled {found!r}, expected {expected!r}",
-                    file,
+                    rule="header",
+                    message=f"field {position} is titled {found!r}, expected {expected!r}",
+                    line=1,
+                    column=expected,
+                    file=file,
                 )
             )
     for number, line in enumerate(lines[1:], start=2):
@@ -93,12 +83,10 @@ def parse_detailed(
         if len(parts) != N_FIELDS:
             add(
                 Issue(
-                    Severity.ERROR,
-                    number,
-                    "",
-                    "field-count",
-                    f"expected {N_FIELDS} '|'-separated fields, found {len(parts)}",
-                    file,
+                    rule="field-count",
+                    message=f"expected {N_FIELDS} '|'-separated fields, found {len(parts)}",
+                    line=number,
+                    file=file,
                 )
             )
             continue
@@ -110,19 +98,22 @@ def parse_detailed(
             text = raw.strip()
             try:
                 values.append(_parse_value(attr, kind, text))
-            except ValueError as exc:
+            except ParameterError as exc:
                 bad = True
                 add(
                     Issue(
-                        Severity.ERROR, number, header_name, kind, f"field {position}: {exc}", file
+                        rule=kind,
+                        message=f"field {position}: {exc}",
+                        line=number,
+                        column=header_name,
+                        file=file,
                     )
                 )
         if bad:
             continue
         record = DetailedRecord(*values)  # type: ignore[arg-type]
         if check:
-            for issue in check_detailed(record, line=number, file=file):
-                add(issue)
+            result.issues.extend(_check_detailed(record, line=number, file=file))
         result.records.append(record)
         result.lines.append(number)
     return result
@@ -131,22 +122,22 @@ def parse_detailed(
 def _parse_value(attr: str, kind: str, text: str) -> object:
     if kind == "str":
         if not text and attr in _REQUIRED:
-            raise ValueError("must not be empty")
+            raise ParameterError("must not be empty")
         return text
     if kind == "yyyymm":
         if len(text) != 6 or not text.isdigit() or not 1 <= int(text[4:]) <= 12:
-            raise ValueError(f"expected a month as YYYYMM, got {text!r}")
+            raise ParameterError(f"expected a month as YYYYMM, got {text!r}")
         return int(text)
     if not text:
         if attr == "order_size":
-            raise ValueError("must not be empty")
+            raise ParameterError("must not be empty")
         return None
     if kind == "int":
         return parse_int(text)
     return parse_decimal(text)
 
 
-def check_detailed(record: DetailedRecord, *, line: int = 0, file: str = "") -> list[Issue]:
+def _check_detailed(record: DetailedRecord, *, line: int = 0, file: str = "") -> list[Issue]:
     """Consistency warnings for one detailed record (never raises)."""
     out: list[Issue] = []
     zero = Decimal(0)
@@ -156,13 +147,13 @@ def check_detailed(record: DetailedRecord, *, line: int = 0, file: str = "") -> 
         if accounted > record.covered_qty:
             out.append(
                 Issue(
-                    Severity.WARNING,
-                    line,
-                    "CvrdOrderQty",
-                    "shares-accounted",
-                    f"executed ({executed}) + cancelled ({record.cancelled_qty or 0}) "
+                    rule="shares-accounted",
+                    message=f"executed ({executed}) + cancelled ({record.cancelled_qty or 0}) "
                     f"exceed the {record.covered_qty} covered shares",
-                    file,
+                    severity=Severity.WARNING,
+                    line=line,
+                    column="CvrdOrderQty",
+                    file=file,
                 )
             )
     buckets = [getattr(record, name) for name, _ in DETAILED_TIME_BUCKETS]
@@ -171,23 +162,23 @@ def check_detailed(record: DetailedRecord, *, line: int = 0, file: str = "") -> 
         if total != executed:
             out.append(
                 Issue(
-                    Severity.WARNING,
-                    line,
-                    "CvrdOrderQtyto100microsec",
-                    "time-buckets",
-                    f"time-bucket shares add up to {total}, executed shares are {executed}",
-                    file,
+                    rule="time-buckets",
+                    message=f"time-bucket shares add up to {total}, executed shares are {executed}",
+                    severity=Severity.WARNING,
+                    line=line,
+                    column="CvrdOrderQtyto100microsec",
+                    file=file,
                 )
             )
     return out
 
 
-def format_detailed_line(record: DetailedRecord) -> str:
+def _format_detailed_line(record: DetailedRecord) -> str:
     out: list[str] = []
     for (header, _attr, kind), value in zip(DETAILED_FIELDS, astuple(record), strict=True):
         if kind == "str":
             if DELIMITER in value or "\n" in value or "\r" in value:
-                raise ValueError(f"{header} {value!r} contains a delimiter or line break")
+                raise ParameterError(f"{header} {value!r} contains a delimiter or line break")
             out.append(value)
         else:
             out.append(format_trimmed(value))
@@ -199,7 +190,7 @@ def write_detailed(
 ) -> str:
     """Detailed report text: header row, one line per record, LF line ends."""
     text = DELIMITER.join(HEADER) + "\n"
-    text += "".join(format_detailed_line(r) + "\n" for r in records)
+    text += "".join(_format_detailed_line(r) + "\n" for r in records)
     if isinstance(dest, (str, Path)):
         Path(dest).write_text(text, encoding="ascii")
     elif dest is not None:

@@ -3,7 +3,8 @@
 Reading never stops at a suspicious figure: consistency problems (time buckets that do not
 add up to the executed shares, fields 18-26 filled for limit-order types, ...) become
 warnings naming file, line and field. Lines that cannot be read (wrong field count, a
-non-number where a number belongs) are errors; ``strict=True`` raises on the first one.
+non-number where a number belongs) are errors and are skipped. ``pfof.formats.sec605.read_605``
+reads a file; this module parses its lines and writes them.
 """
 
 from __future__ import annotations
@@ -14,23 +15,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
-from pfof.formats.sec605_numbers import (
-    format_fixed,
-    parse_decimal,
-    parse_int,
-    read_lines,
-)
+from pfof.errors import Issue, ParameterError, Severity
+from pfof.formats.sec605_numbers import format_fixed, parse_decimal, parse_int
 from pfof.model.records605 import (
     LEGACY_FIELDS,
     LEGACY_MARKETABLE_ONLY,
     LEGACY_ORDER_SIZES,
     LEGACY_TIME_BUCKETS,
-    Issue,
     LegacyOrderType,
     LegacyRecord,
     ParsedFile,
-    Rule605FormatError,
-    Severity,
 )
 
 DELIMITER = "|"
@@ -49,32 +43,19 @@ def looks_like_legacy(first_line: str) -> bool:
     return len(parts) > 3 and parts[2].strip().isdigit()
 
 
-def read_legacy(
-    source: str | Path | IO[str] | Iterable[str], *, strict: bool = False, check: bool = True
-) -> LegacyParse:
-    """Read a legacy report; with ``strict`` the first error raises ``Rule605FormatError``."""
-    lines, name = read_lines(source)
-    return parse_legacy(lines, file=name, strict=strict, check=check)
-
-
-def parse_legacy(
-    lines: Sequence[str], *, file: str = "", strict: bool = False, check: bool = True
-) -> LegacyParse:
-    """Parse lines of a legacy report (see ``read_legacy``)."""
+def parse_legacy(lines: Sequence[str], *, file: str = "", check: bool = True) -> LegacyParse:
+    """Parse the lines of a legacy report: unreadable lines become errors and are skipped,
+    ``check`` adds each record's consistency warnings. Never raises."""
     result = LegacyParse()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         record, issues = _parse_line(line, number, file)
-        if strict:
-            for issue in issues:
-                if issue.severity is Severity.ERROR:
-                    raise Rule605FormatError(issue)
         result.issues.extend(issues)
         if record is None:
             continue
         if check:
-            result.issues.extend(check_legacy(record, line=number, file=file))
+            result.issues.extend(_check_legacy(record, line=number, file=file))
         result.records.append(record)
         result.lines.append(number)
     return result
@@ -85,12 +66,10 @@ def _parse_line(line: str, number: int, file: str) -> tuple[LegacyRecord | None,
     if len(parts) != N_FIELDS:
         return None, [
             Issue(
-                Severity.ERROR,
-                number,
-                "",
-                "field-count",
-                f"expected {N_FIELDS} '|'-separated fields, found {len(parts)}",
-                file,
+                rule="field-count",
+                message=f"expected {N_FIELDS} '|'-separated fields, found {len(parts)}",
+                line=number,
+                file=file,
             )
         ]
     values: list[object] = []
@@ -99,9 +78,15 @@ def _parse_line(line: str, number: int, file: str) -> tuple[LegacyRecord | None,
         text = raw.strip()
         try:
             values.append(_parse_value(name, kind, text))
-        except ValueError as exc:
+        except ParameterError as exc:
             issues.append(
-                Issue(Severity.ERROR, number, name, kind, f"field {position}: {exc}", file)
+                Issue(
+                    rule=kind,
+                    message=f"field {position}: {exc}",
+                    line=number,
+                    column=name,
+                    file=file,
+                )
             )
     if issues:
         return None, issues
@@ -111,15 +96,15 @@ def _parse_line(line: str, number: int, file: str) -> tuple[LegacyRecord | None,
 def _parse_value(name: str, kind: str, text: str) -> object:
     if kind == "str":
         if not text and name in _REQUIRED_TEXT:
-            raise ValueError("must not be empty")
+            raise ParameterError("must not be empty")
         return text
     if kind == "yyyymm":
         if len(text) != 6 or not text.isdigit() or not 1 <= int(text[4:]) <= 12:
-            raise ValueError(f"expected a month as YYYYMM, got {text!r}")
+            raise ParameterError(f"expected a month as YYYYMM, got {text!r}")
         return int(text)
     if kind == "code":
         if not text.isdigit() or len(text) != 2:
-            raise ValueError(f"expected a 2-digit code, got {text!r}")
+            raise ParameterError(f"expected a 2-digit code, got {text!r}")
         return int(text)
     if not text:
         return None
@@ -128,12 +113,21 @@ def _parse_value(name: str, kind: str, text: str) -> object:
     return parse_decimal(text)
 
 
-def check_legacy(record: LegacyRecord, *, line: int = 0, file: str = "") -> list[Issue]:
+def _check_legacy(record: LegacyRecord, *, line: int = 0, file: str = "") -> list[Issue]:
     """Consistency warnings for one record (never raises)."""
     out: list[Issue] = []
 
-    def warn(column: str, constraint: str, message: str) -> None:
-        out.append(Issue(Severity.WARNING, line, column, constraint, message, file))
+    def warn(column: str, rule: str, message: str) -> None:
+        out.append(
+            Issue(
+                rule=rule,
+                message=message,
+                severity=Severity.WARNING,
+                line=line,
+                column=column,
+                file=file,
+            )
+        )
 
     if record.order_type not in {t.value for t in LegacyOrderType}:
         warn("order_type", "code", f"unknown order type {record.order_type} (11-15 expected)")
@@ -197,7 +191,7 @@ def check_legacy(record: LegacyRecord, *, line: int = 0, file: str = "") -> list
     return out
 
 
-def format_legacy_line(record: LegacyRecord) -> str:
+def _format_legacy_line(record: LegacyRecord) -> str:
     """One record as a legacy line (no line terminator)."""
     out: list[str] = []
     for (_name, kind), value in zip(LEGACY_FIELDS, astuple(record), strict=True):
@@ -207,7 +201,7 @@ def format_legacy_line(record: LegacyRecord) -> str:
             out.append(format_fixed(value, _PLACES[kind]))
         elif kind == "str":
             if DELIMITER in value or "\n" in value:
-                raise ValueError(f"{_name} {value!r} contains a delimiter or line break")
+                raise ParameterError(f"{_name} {value!r} contains a delimiter or line break")
             out.append(value)
         else:
             out.append(str(value))
@@ -216,7 +210,7 @@ def format_legacy_line(record: LegacyRecord) -> str:
 
 def write_legacy(records: Iterable[LegacyRecord], dest: str | Path | IO[str] | None = None) -> str:
     """Legacy report text (LF line ends, as real files); also written to ``dest`` if given."""
-    text = "".join(format_legacy_line(r) + "\n" for r in records)
+    text = "".join(_format_legacy_line(r) + "\n" for r in records)
     if isinstance(dest, (str, Path)):
         Path(dest).write_text(text, encoding="ascii")
     elif dest is not None:

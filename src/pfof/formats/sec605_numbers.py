@@ -8,31 +8,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import IO
+
+from pfof.errors import InputError, ParameterError
+from pfof.model.money import round_half_up
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", re.ASCII)
 _INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 
 
 def parse_decimal(text: str) -> Decimal:
-    """A plain decimal (no exponent, no NaN/Infinity); ``ValueError`` otherwise."""
+    """A plain decimal (no exponent, no NaN/Infinity); ``ParameterError`` otherwise."""
     if not _DECIMAL.fullmatch(text):
-        raise ValueError(f"expected a decimal number, got {text!r}")
+        raise ParameterError(f"expected a decimal number, got {text!r}")
     return Decimal(text)
 
 
 def parse_int(text: str) -> int:
-    """A plain integer; ``ValueError`` otherwise (``12.0`` is not an integer here)."""
+    """A plain integer; ``ParameterError`` otherwise (``12.0`` is not an integer here)."""
     if not _INTEGER.fullmatch(text):
-        raise ValueError(f"expected an integer, got {text!r}")
+        raise ParameterError(f"expected an integer, got {text!r}")
     return int(text)
-
-
-def round_half_up(value: Decimal, places: int) -> Decimal:
-    """Round to ``places`` decimals, a 5 in the next digit rounding away from zero."""
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def format_fixed(value: Decimal | None, places: int) -> str:
@@ -59,12 +57,22 @@ def format_trimmed(value: Decimal | int | None, places: int = 6) -> str:
 
 
 def read_lines(source: str | Path | IO[str] | Iterable[str]) -> tuple[list[str], str]:
-    """Lines of a file (path, open text file, or already split lines) and its display name."""
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            return handle.read().splitlines(), str(path)
-    name = str(getattr(source, "name", ""))
-    if hasattr(source, "read"):
-        return source.read().splitlines(), name  # type: ignore[union-attr]
-    return [line.rstrip("\r\n") for line in source], name
+    """Lines of a file (path, open text file, or already split lines) and its display name.
+
+    A file that cannot be read, or is not UTF-8 text, raises :class:`~pfof.errors.InputError`
+    naming it.
+    """
+    name = str(source) if isinstance(source, (str, Path)) else str(getattr(source, "name", ""))
+    try:
+        if isinstance(source, (str, Path)):
+            with Path(source).open(encoding="utf-8-sig", newline="") as handle:
+                return handle.read().splitlines(), name
+        if hasattr(source, "read"):
+            return source.read().splitlines(), name
+        return [line.rstrip("\r\n") for line in source], name
+    except OSError as exc:
+        raise InputError(f"{name or 'input'}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{name or 'input'}: not UTF-8 text (byte {exc.start}: {exc.reason})"
+        ) from exc

@@ -4,8 +4,9 @@ pfof carries its own rule table for the file (``BUILTIN_SCHEMA``), written from 
 technical specification and CSVW metadata, so validation works offline; ``--metadata PATH``
 validates against the SEC's CSVW metadata file instead, read at run time. Both run through
 ``formats.csvw``. On top of the CSVW constraints, pfof adds specification checks reported as
-warnings (they never make a file invalid): the average notional order size must lie inside
-the row's size bucket, and one file holds one reporter's month.
+warnings (a lenient reading tolerates them, ``strict=True`` counts them as errors): the average
+notional order size must lie inside the row's size bucket, and one file holds one reporter's
+month.
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
+from pfof.errors import Issue, ParameterError, Severity
 from pfof.formats.csvw import Bound, Column, CsvwResult, Dialect, TableSchema, validate_csv
-from pfof.formats.sec605_numbers import format_trimmed, read_lines
+from pfof.formats.sec605_numbers import format_trimmed
 from pfof.model.records605 import (
     ALL_BELOW_200K,
     NOTIONAL_BUCKETS,
     SUMMARY_FIELDS,
-    Issue,
     ParsedFile,
-    Rule605FormatError,
-    Severity,
     SummaryRecord,
 )
 
@@ -122,28 +121,6 @@ def looks_like_summary(first_line: str) -> bool:
     return len(parts) > 2 and parts[0] in ("DsgntParticipant", "Designated Participant")
 
 
-def validate_summary(
-    source: str | Path | IO[str] | Iterable[str],
-    *,
-    schema: TableSchema | None = None,
-    spec_checks: bool = True,
-) -> SummaryParse:
-    """Validate a summary file against ``schema`` (default: pfof's built-in rule table) and
-    convert its rows; rows of an invalid file are converted where their cells allow."""
-    lines, name = read_lines(source)
-    return parse_summary(lines, file=name, schema=schema, spec_checks=spec_checks)
-
-
-def read_summary(
-    source: str | Path | IO[str] | Iterable[str], *, schema: TableSchema | None = None
-) -> list[SummaryRecord]:
-    """Records of a valid summary file; ``Rule605FormatError`` on the first violation."""
-    parsed = validate_summary(source, schema=schema)
-    if parsed.errors:
-        raise Rule605FormatError(parsed.errors[0])
-    return parsed.records
-
-
 def parse_summary(
     lines: Sequence[str],
     *,
@@ -151,6 +128,9 @@ def parse_summary(
     schema: TableSchema | None = None,
     spec_checks: bool = True,
 ) -> SummaryParse:
+    """Validate a summary file's lines against ``schema`` (default: pfof's built-in rule
+    table) and convert its rows; rows of an invalid file are converted where their cells
+    allow. ``spec_checks`` adds the specification's warnings. Never raises."""
     checked: CsvwResult = validate_csv(lines, schema or BUILTIN_SCHEMA, file=file)
     result = SummaryParse(issues=list(checked.issues))
     reports: list[tuple[object, ...]] = []
@@ -165,13 +145,13 @@ def parse_summary(
             if reports and report not in reports:
                 result.issues.append(
                     Issue(
-                        Severity.WARNING,
-                        line,
-                        "RprtEntityCd",
-                        "one-report-per-file",
-                        f"rows of {'/'.join(map(str, report))} start here; the file started with "
-                        f"{'/'.join(map(str, reports[0]))}",
-                        file,
+                        rule="one-report-per-file",
+                        message=f"rows of {'/'.join(map(str, report))} start here; the file "
+                        f"started with {'/'.join(map(str, reports[0]))}",
+                        severity=Severity.WARNING,
+                        line=line,
+                        column="RprtEntityCd",
+                        file=file,
                     )
                 )
             if report not in reports:
@@ -200,15 +180,15 @@ def _bucket_check(values: dict[str, object], line: int, file: str) -> list[Issue
     if average < low or (high is not None and average >= high):
         return [
             Issue(
-                Severity.WARNING,
-                line,
-                "AvgOrderSize",
-                "order-size-bucket",
-                f"average notional {average} is outside OrderSize {code} "
+                rule="order-size-bucket",
+                message=f"average notional {average} is outside OrderSize {code} "
                 f"(${low:,} to below ${high:,})"
                 if high
                 else f"average notional {average} is below OrderSize {code} (${low:,} or more)",
-                file,
+                severity=Severity.WARNING,
+                line=line,
+                column="AvgOrderSize",
+                file=file,
             )
         ]
     return []
@@ -244,7 +224,7 @@ def _record(values: dict[str, object]) -> SummaryRecord | None:
 # ---------------------------------------------------------------- writing
 
 
-def format_summary_line(record: SummaryRecord) -> str:
+def _format_summary_line(record: SummaryRecord) -> str:
     cells: list[str] = []
     for header, attr in SUMMARY_FIELDS:
         value = getattr(record, attr)
@@ -252,7 +232,9 @@ def format_summary_line(record: SummaryRecord) -> str:
             cells.append("Y" if value else "N")
         elif isinstance(value, str):
             if any(ch in value for ch in ',"\r\n'):
-                raise ValueError(f"{header} {value!r} contains a delimiter, quote or line break")
+                raise ParameterError(
+                    f"{header} {value!r} contains a delimiter, quote or line break"
+                )
             cells.append(value)
         else:
             cells.append(format_trimmed(value, PLACES))
@@ -265,7 +247,7 @@ def write_summary(
     """Summary report text: header row and one CR LF-terminated record per row; numbers
     with at most 6 decimals, rounded half-up, trailing zeros dropped."""
     text = ",".join(HEADER) + LINE_END
-    text += "".join(format_summary_line(r) + LINE_END for r in records)
+    text += "".join(_format_summary_line(r) + LINE_END for r in records)
     if isinstance(dest, (str, Path)):
         Path(dest).write_bytes(text.encode("ascii"))
     elif dest is not None:

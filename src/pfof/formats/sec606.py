@@ -1,43 +1,44 @@
-"""SEC Rule 606 XML reports: read (strict or lenient), validate, stream and write.
+"""SEC Rule 606 XML reports: read (:func:`read_606`), validate (:func:`validate_606`),
+stream (:func:`iter_a1_cells`) and write (:func:`write_606`).
 
-Three layers of rules, each reported with the element path and the rule's name:
+Three layers of rules, each reported as an :class:`~pfof.errors.Issue` with the element path
+and the rule's name:
 
-* **schema** rules (``sec606_schema``): exactly what the SEC's ``oh-20191231.xsd`` accepts;
+* **schema** rules (``sec606_validator``): exactly what the SEC's ``oh-20191231.xsd`` accepts;
   ``strict_valid`` is true when none is broken.
 * **report** rules: what makes a schema-valid file unusable as a disclosure (not a 606 root,
   months outside the stated quarter, placeholder venue names such as ``nan``, order-type
-  percentages far from 100). They reject a file in both modes.
+  percentages far from 100). They reject a file whatever the strictness.
 * **lenient** tolerances: deviations real brokers publish (Cph with two decimals, empty or
   non-ISO ``mic``, blank values, missing ``xsi`` attributes, percentages summing to
-  99.9–100.1). Lenient reading keeps the data and lists each one as a warning.
+  99.9–100.1). Lenient reading (the default) keeps the data and lists each one as a warning;
+  ``strict=True`` rejects a file that breaks any schema rule.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, NamedTuple, TypeVar, cast
 
 from lxml import etree
 
+from pfof.errors import InputError, Issue, ParameterError, Severity, Validation, ValidationError
 from pfof.formats import xmlsafe
-from pfof.formats.sec606_schema import (
-    B3_VENUE_NUMERIC,
-    MAX_PER_RULE,
-    ORDER_TYPES_XML,
-    REPORT_ROOTS,
-    XSI,
-    Frame,
-    Violation,
-    Walker,
-)
+from pfof.formats.sec606_declarations import ORDER_TYPES_XML, REPORT_ROOTS
+from pfof.formats.sec606_types import XSI
+from pfof.formats.sec606_validator import MAX_PER_RULE, Frame, Violation, Walker
 from pfof.formats.xmlsafe import Source, UnsafeXMLError, source_name
 from pfof.model.enums import OrderType, ReportKind, Section
+from pfof.model.market_time import quarter_months
 from pfof.model.mics import is_iso_mic
 from pfof.model.reports606 import (
     B3_VENUE_FIELDS,
+    B3_VENUE_FIGURES,
     A1Cell,
     A1Month,
     A1Section,
@@ -54,14 +55,12 @@ from pfof.model.reports606 import (
     Report606,
 )
 
-Mode = Literal["lenient", "strict"]
-
-SECTION_XML: dict[str, Section] = {
+_SECTION_XML: dict[str, Section] = {
     "rSP500": Section.SP500,
     "rOtherStocks": Section.OTHER_STOCKS,
     "rOptions": Section.OPTIONS,
 }
-ORDER_TYPE_XML: dict[OrderType, str] = dict(zip(OrderType, ORDER_TYPES_XML, strict=True))
+_ORDER_TYPE_XML: dict[OrderType, str] = dict(zip(OrderType, ORDER_TYPES_XML, strict=True))
 _PCT_XML = {
     OrderType.MARKET: "marketPct",
     OrderType.MARKETABLE_LIMIT: "marketableLimitPct",
@@ -69,34 +68,18 @@ _PCT_XML = {
     OrderType.OTHER: "otherPct",
 }
 _NDO_XML = ("ndoMarketPct", "ndoMarketableLimitPct", "ndoNonmarketableLimitPct", "ndoOtherPct")
-PLACEHOLDER_NAMES = frozenset({"nan", "none", "null", "undefined", "#n/a"})
-PCT_TOLERANCE = Decimal("0.1")
+_PLACEHOLDER_NAMES = frozenset({"nan", "none", "null", "undefined", "#n/a"})
+_PCT_TOLERANCE = Decimal("0.1")
+
+_T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
-class Issue:
-    """A broken rule at one place in one file."""
-
-    rule: str
-    path: str
-    message: str
-    line: int | None = None
-    severity: Literal["error", "warning"] = "error"
-
-    def __str__(self) -> str:
-        where = f"line {self.line}, " if self.line else ""
-        return f"{where}{self.path}: {self.message} [{self.rule}]"
-
-
-class Rule606Error(ValueError):
-    """A report pfof refuses to read; ``issues`` says every rule it breaks and where."""
+class Rule606Error(ValidationError):
+    """A report pfof refuses to read at the strictness asked for; ``issues`` lists every rule
+    it breaks and where (element path, line)."""
 
     def __init__(self, source: str, issues: list[Issue]) -> None:
-        self.source = source
-        self.issues = issues
-        shown = "\n  ".join(str(i) for i in issues[:10])
-        more = f"\n  ... and {len(issues) - 10} more" if len(issues) > 10 else ""
-        super().__init__(f"{source}: not a readable Rule 606 report:\n  {shown}{more}")
+        super().__init__(source, issues, "Rule 606 report")
 
 
 @dataclass
@@ -111,54 +94,77 @@ class ReadResult:
 
 
 @dataclass
-class CheckResult:
+class _Verdict:
     """Everything pfof finds in one file without keeping its data."""
 
     source: str
     kind: ReportKind | None
     strict_valid: bool
-    errors: list[Issue]  # reject the file in lenient mode (and in strict mode)
-    warnings: list[Issue]  # lenient deviations; each is an error in strict mode
+    errors: list[Issue]  # reject the file when lenient (and when strict)
+    warnings: list[Issue]  # lenient deviations; each is an error when strict
     schema: list[Issue]  # the schema rules broken (strict verdict)
 
-    def ok(self, mode: Mode = "lenient") -> bool:
-        return not self.rejecting(mode)
+    def rejecting(self, strict: bool) -> list[Issue]:
+        """The issues that reject the file (strict: every schema rule too)."""
+        return _dedupe(self.schema + self.errors) if strict else self.errors
 
-    def rejecting(self, mode: Mode) -> list[Issue]:
-        """The issues that reject the file in ``mode`` (strict: every schema rule too)."""
-        return self.errors if mode == "lenient" else _dedupe(self.schema + self.errors)
-
-    def warnings_for(self, mode: Mode) -> list[Issue]:
-        """Warnings in ``mode``: in strict mode a tolerated schema deviation is an error and
-        is not listed again as a warning."""
-        if mode == "lenient":
+    def warnings_for(self, strict: bool) -> list[Issue]:
+        """The tolerated deviations: when strict, a schema deviation is an error and is not
+        listed again as a warning."""
+        if not strict:
             return self.warnings
         schema = {(i.path, i.message) for i in self.schema}
         return [w for w in self.warnings if (w.path, w.message) not in schema]
 
 
-def _issue(v: Violation, severity: Literal["error", "warning"]) -> Issue:
+def _issue(v: Violation, severity: Severity) -> Issue:
     return Issue(
-        v.tolerable or v.rule if severity == "warning" else v.rule,
-        v.path,
-        v.message,
-        v.line,
-        severity,
+        rule=v.tolerable or v.rule if severity is Severity.WARNING else v.rule,
+        message=v.message,
+        severity=severity,
+        path=v.path,
+        line=v.line,
     )
 
 
 def _fatal(source: Source, exc: Exception) -> Issue:
+    """The issue a document that cannot be parsed gives; a file that cannot be read at all
+    raises :class:`~pfof.errors.InputError` instead."""
     if isinstance(exc, UnsafeXMLError):
-        return Issue(exc.rule, "", str(exc), None)
+        return Issue(rule=exc.rule, message=str(exc))
     if isinstance(exc, etree.XMLSyntaxError):
         line = exc.lineno if exc.lineno else None
-        return Issue("xml-syntax", "", f"not well-formed XML: {exc.msg}", line)
+        return Issue(rule="xml-syntax", message=f"not well-formed XML: {exc.msg}", line=line)
     if isinstance(exc, OSError):
-        return Issue("io", "", f"cannot read {source_name(source)}: {exc}", None)
+        name = source_name(source)
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from exc
     raise exc
 
 
 # ------------------------------------------------------------------ building
+
+
+def _required(values: dict[str, Any], name: str, kind: type[_T]) -> _T:
+    """The parsed value of the required child element ``name``: a ``kind`` in any document
+    pfof accepts.
+
+    It is absent only when the child is missing or invalid, a schema error that rejects the
+    document at any strictness. The builder still finishes such a document, so that every
+    issue in it is listed, and :func:`read_606` then discards its models; the absent value is
+    therefore passed on as it is (``None``) rather than stopping the pass.
+    """
+    return cast(_T, values.get(name))
+
+
+class _Header(NamedTuple):
+    """The header shared by the (b)(1) and (b)(3) customer reports, in model field order."""
+
+    version: str
+    customer: str
+    bd: str
+    timestamp: datetime | None
+    start_date: date
+    end_date: date
 
 
 class _Builder:
@@ -173,19 +179,14 @@ class _Builder:
         self.report: Report606 | None = None
         self.root_attrib: dict[str, str] = {}
 
-    def add(
-        self,
-        rule: str,
-        path: str,
-        message: str,
-        line: int | None,
-        severity: Literal["error", "warning"],
-    ) -> None:
+    def add(self, rule: str, path: str, message: str, line: int | None, severity: Severity) -> None:
         key = (rule, severity)
         count = self.counts.get(key, 0) + 1
         self.counts[key] = count
         if count <= MAX_PER_RULE:  # bounded memory on files with a deviation everywhere
-            self.issues.append(Issue(rule, path, message, line, severity))
+            self.issues.append(
+                Issue(rule=rule, message=message, severity=severity, path=path, line=line)
+            )
 
     @staticmethod
     def _path(stack: list[Frame]) -> str:
@@ -201,7 +202,7 @@ class _Builder:
             return
         mic = f.values["mic"]
         if not mic:
-            self.add("mic-empty", f"{path}/mic", "mic is empty", f.line, "warning")
+            self.add("mic-empty", f"{path}/mic", "mic is empty", f.line, Severity.WARNING)
         elif not is_iso_mic(mic):
             self.add(
                 "mic-not-iso",
@@ -209,7 +210,7 @@ class _Builder:
                 f"mic '{mic}' is not an ISO 10383 MIC pfof knows (perhaps an MPID or an "
                 "exchange's short name)",
                 f.line,
-                "warning",
+                Severity.WARNING,
             )
 
     # -- 606(a)(1)
@@ -218,21 +219,23 @@ class _Builder:
         mic = v.get("mic")
         path = self._path(stack)
         name = v.get("name")
-        if name is not None and name.strip().casefold() in PLACEHOLDER_NAMES:
+        if name is not None and name.strip().casefold() in _PLACEHOLDER_NAMES:
             self.add(
                 "placeholder-venue-name",
                 f"{path}/name",
                 f"venue name '{name}' is a placeholder, not a venue (a converter wrote a "
                 "missing value)",
                 f.line,
-                "error",
+                Severity.ERROR,
             )
         self._check_mic(f, path)
         for ot in ORDER_TYPES_XML:
             for unit in ("Usd", "Cph"):
                 tag = f"netPmtPaidRecv{ot}Orders{unit}"
                 if tag in v and v[tag] is None:
-                    self.add("blank-value", f"{path}/{tag}", f"{tag} is blank", f.line, "warning")
+                    self.add(
+                        "blank-value", f"{path}/{tag}", f"{tag} is blank", f.line, Severity.WARNING
+                    )
         venue = A1Venue(
             name=name,
             mic=mic or None,
@@ -255,7 +258,7 @@ class _Builder:
         if self.emit_cells and len(stack) == 5:
             root, mon = stack[0].values, stack[1].values.get("mon", 0)
             broker, year, qtr = root.get("bd", ""), root.get("year", 0), root.get("qtr", 0)
-            section = SECTION_XML[stack[2].name]
+            section = _SECTION_XML[stack[2].name]
             index = stack[3].counts.get("rVenue", 1)
             for ot in OrderType:
                 self.cells.append(
@@ -286,19 +289,20 @@ class _Builder:
 
     def _section(self, f: Frame, stack: list[Frame]) -> Any:
         v = f.values
-        parts = [v.get(n) for n in _NDO_XML]
+        parts: list[Decimal | None] = [v.get(n) for n in _NDO_XML]
+        present = [p for p in parts if p is not None]
         path = self._path(stack)
-        if all(p is not None for p in parts):
-            total = sum(parts, Decimal(0))
+        if len(present) == len(parts):
+            total = sum(present, Decimal(0))
             if total != 0 and total != 100:
-                if abs(total - 100) <= PCT_TOLERANCE:
+                if abs(total - 100) <= _PCT_TOLERANCE:
                     self.add(
                         "pct-sum",
                         path,
                         f"order-type percentages of non-directed orders sum "
                         f"to {total}, not 100 (rounding)",
                         f.line,
-                        "warning",
+                        Severity.WARNING,
                     )
                 else:
                     self.add(
@@ -308,7 +312,7 @@ class _Builder:
                         f"(ndoMarketPct + ndoMarketableLimitPct + ndoNonmarketableLimitPct + "
                         f"ndoOtherPct) sum to {total}; they must sum to 100",
                         f.line,
-                        "error",
+                        Severity.ERROR,
                     )
         venues = next((item for name, item in f.items if name == "rVenues"), ())
         return A1Section(
@@ -326,13 +330,15 @@ class _Builder:
         v, root = f.values, stack[0].values
         qtr, year = root.get("qtr"), root.get("year")
         mon = v.get("mon")
-        if qtr is not None and mon is not None and not 3 * qtr - 2 <= mon <= 3 * qtr:
+        # a qtr outside 1-4 already breaks the schema's QuarterType in both modes
+        months = quarter_months(qtr) if qtr in (1, 2, 3, 4) else None
+        if months is not None and mon is not None and mon not in months:
             self.add(
                 "month-outside-quarter",
                 self._path(stack),
-                f"month {mon} is not in quarter {qtr} (months {3 * qtr - 2}-{3 * qtr})",
+                f"month {mon} is not in quarter {qtr} (months {months[0]}-{months[-1]})",
                 f.line,
-                "error",
+                Severity.ERROR,
             )
         if year is not None and v.get("year") is not None and v["year"] != year:
             self.add(
@@ -340,23 +346,29 @@ class _Builder:
                 self._path(stack),
                 f"rMonthly year {v['year']} differs from the report year {year}",
                 f.line,
-                "error",
+                Severity.ERROR,
             )
         sections = {name: item for name, item in f.items}
         return A1Month(
-            v.get("year"),
-            mon,
+            _required(v, "year", int),
+            _required(v, "mon", int),
             sections.get("rSP500"),
             sections.get("rOtherStocks"),
             sections.get("rOptions"),
         )
 
     @staticmethod
-    def _customer_header(f: Frame) -> tuple[Any, ...]:
+    def _customer_header(f: Frame) -> _Header:
         """version, customer, bd, timestamp, startDate, endDate of a (b)(1)/(b)(3) report."""
         v = f.values
-        names = ("version", "customer", "bd", "timestamp", "startDate", "endDate")
-        return tuple(v.get(name) for name in names)
+        return _Header(
+            _required(v, "version", str),
+            _required(v, "customer", str),
+            _required(v, "bd", str),
+            v.get("timestamp"),
+            _required(v, "startDate", date),
+            _required(v, "endDate", date),
+        )
 
     def _root_checks(self, f: Frame) -> None:
         if f"{{{XSI}}}noNamespaceSchemaLocation" not in self.root_attrib:
@@ -366,7 +378,7 @@ class _Builder:
                 "the root element has no xsi:noNamespaceSchemaLocation "
                 "attribute naming the SEC schema",
                 f.line,
-                "warning",
+                Severity.WARNING,
             )
 
     def _end_heldOrderRoutingPublicReport(self, f: Frame, stack: list[Frame]) -> Any:
@@ -379,16 +391,21 @@ class _Builder:
                 f.name,
                 f"the quarterly report has {len(months)} month(s) of data, not 3",
                 f.line,
-                "warning",
+                Severity.WARNING,
             )
         self.report = HeldOrderRoutingReport(
-            v.get("version"), v.get("bd"), v.get("year"), v.get("qtr"), v.get("timestamp"), months
+            _required(v, "version", str),
+            _required(v, "bd", str),
+            _required(v, "year", int),
+            _required(v, "qtr", int),
+            v.get("timestamp"),
+            months,
         )
         return None
 
     # -- 606(b)(1)
     def _end_transaction(self, f: Frame, stack: list[Frame]) -> Any:
-        return B1Transaction(f.values.get("date"), f.values.get("time"))
+        return B1Transaction(_required(f.values, "date", date), _required(f.values, "time", time))
 
     def _end_route(self, f: Frame, stack: list[Frame]) -> Any:
         v = f.values
@@ -403,7 +420,9 @@ class _Builder:
     def _end_order(self, f: Frame, stack: list[Frame]) -> Any:
         v = f.values
         return B1Order(
-            v.get("orderId"), v.get("directed") == "Y", tuple(item for _, item in f.items)
+            _required(v, "orderId", str),
+            v.get("directed") == "Y",
+            tuple(item for _, item in f.items),
         )
 
     _end_held = _end_notHeldExempt = _end_options = _items
@@ -423,14 +442,16 @@ class _Builder:
     def _end_ioiExposedVenue(self, f: Frame, stack: list[Frame]) -> Any:
         v = f.values
         self._check_mic(f, self._path(stack))
-        return B3IoiVenue(v.get("venueName"), v.get("mic") or None, v.get("mpid") or None)
+        return B3IoiVenue(
+            _required(v, "venueName", str), v.get("mic") or None, v.get("mpid") or None
+        )
 
     def _end_iVenue(self, f: Frame, stack: list[Frame]) -> Any:
         v = f.values
         self._check_mic(f, self._path(stack))
         numbers = {attr: v.get(xml) for xml, attr in B3_VENUE_FIELDS}
         return B3Venue(
-            venue_name=v.get("venueName"),
+            venue_name=_required(v, "venueName", str),
             services=v.get("services"),
             mic=v.get("mic") or None,
             mpid=v.get("mpid") or None,
@@ -442,8 +463,8 @@ class _Builder:
     def _end_hMonthly(self, f: Frame, stack: list[Frame]) -> Any:
         v, lists = f.values, dict(f.items)
         return B3Month(
-            v.get("year"),
-            v.get("mon"),
+            _required(v, "year", int),
+            _required(v, "mon", int),
             v.get("sentShr"),
             v.get("executedAsPrincipalShr"),
             v.get("ioiExposedOrd"),
@@ -478,34 +499,35 @@ class _Run:
 
     def _unlisted(self) -> tuple[list[Issue], list[Issue]]:
         """One issue per rule saying how many more were found than are listed."""
-        errors, warnings = [], []
+        errors: list[Issue] = []
+        warnings: list[Issue] = []
         counted = [(k.lstrip("!"), n, k.startswith("!")) for k, n in self.counts.items()]
         if self.builder is not None:
-            counted += [(r, n, sev == "error") for (r, sev), n in self.builder.counts.items()]
+            counted += [
+                (r, n, sev is Severity.ERROR) for (r, sev), n in self.builder.counts.items()
+            ]
         for rule, n, is_error in counted:
             if n > MAX_PER_RULE:
                 note = Issue(
-                    rule,
-                    "",
-                    f"{n - MAX_PER_RULE} more not listed ({n} in all)",
-                    None,
-                    "error" if is_error else "warning",
+                    rule=rule,
+                    message=f"{n - MAX_PER_RULE} more not listed ({n} in all)",
+                    severity=Severity.ERROR if is_error else Severity.WARNING,
                 )
                 (errors if is_error else warnings).append(note)
         return errors, warnings
 
-    def result(self) -> CheckResult:
-        schema = self.fatal + [_issue(v, "error") for v in self.violations]
+    def result(self) -> _Verdict:
+        schema = self.fatal + [_issue(v, Severity.ERROR) for v in self.violations]
         errors = list(self.fatal)
         warnings: list[Issue] = []
         for v in self.violations:
             if v.tolerable:
-                warnings.append(_issue(v, "warning"))
+                warnings.append(_issue(v, Severity.WARNING))
             else:
-                errors.append(_issue(v, "error"))
+                errors.append(_issue(v, Severity.ERROR))
         if self.builder is not None:
             for issue in self.builder.issues:
-                (errors if issue.severity == "error" else warnings).append(issue)
+                (errors if issue.severity is Severity.ERROR else warnings).append(issue)
         if (
             self.kind is None
             and not self.fatal
@@ -513,16 +535,15 @@ class _Run:
         ):
             errors.append(
                 Issue(
-                    "not-a-606-report",
-                    "",
-                    "the root element is not a Rule 606 "
+                    rule="not-a-606-report",
+                    message="the root element is not a Rule 606 "
                     f"report (expected one of {', '.join(REPORT_ROOTS)})",
                 )
             )
         more_errors, more_warnings = self._unlisted()
         errors += more_errors
         warnings += more_warnings
-        return CheckResult(self.source, self.kind, not schema, errors, warnings, schema)
+        return _Verdict(self.source, self.kind, not schema, errors, warnings, schema)
 
 
 def _events(source: Source, run: _Run, builder: _Builder | None) -> Iterator[None]:
@@ -548,36 +569,14 @@ def _events(source: Source, run: _Run, builder: _Builder | None) -> Iterator[Non
         run.fatal.append(_fatal(source, exc))
 
 
-def check(source: Source) -> CheckResult:
+def _check(source: Source, name: str | None = None) -> _Verdict:
     """Validate without keeping data: schema verdict, report-rule errors, lenient warnings."""
-    run = _Run(source_name(source))
+    run = _Run(name or source_name(source))
     builder = _Builder(keep=False, emit_cells=False)
     run.builder = builder
     for _ in _events(source, run, builder):
         pass
     return run.result()
-
-
-def schema_violations(source: Source) -> list[Issue]:
-    """The SEC schema rules ``source`` breaks; ``[]`` means valid against oh-20191231.xsd."""
-    run = _Run(source_name(source))
-    for _ in _events(source, run, None):
-        pass
-    return run.fatal + [_issue(v, "error") for v in run.violations]
-
-
-def read_report(source: Source, *, mode: Mode = "lenient") -> ReadResult:
-    """Read a 606 report into its typed model; raise :class:`Rule606Error` when rejected."""
-    run = _Run(source_name(source))
-    builder = _Builder(keep=True, emit_cells=False)
-    run.builder = builder
-    for _ in _events(source, run, builder):
-        pass
-    result = run.result()
-    errors = result.rejecting(mode)
-    if errors or builder.report is None or result.kind is None:
-        raise Rule606Error(run.source, errors or [Issue("not-a-606-report", "", "no report")])
-    return ReadResult(run.source, result.kind, builder.report, result.warnings, result.strict_valid)
 
 
 def _dedupe(issues: list[Issue]) -> list[Issue]:
@@ -591,14 +590,105 @@ def _dedupe(issues: list[Issue]) -> list[Issue]:
     return out
 
 
+def read_606(source: Source, *, strict: bool = False) -> ReadResult:
+    """Read a Rule 606 report (a path, XML bytes or a binary file) into its typed model.
+
+    Lenient (the default) reads what real brokers publish and lists each tolerated deviation
+    in ``warnings``; ``strict=True`` accepts exactly what the SEC schema accepts. A rejected
+    report raises :class:`Rule606Error` (a :class:`~pfof.errors.ValidationError`) listing
+    every rule broken; a file that cannot be read raises :class:`~pfof.errors.InputError`.
+
+    >>> from pfof.formats.sec606 import read_606
+    >>> months = "".join(
+    ...     f"<rMonthly><year>2020</year><mon>{m}</mon></rMonthly>" for m in (1, 2, 3)
+    ... )
+    >>> xml = (
+    ...     "<heldOrderRoutingPublicReport><version>1.2</version><bd>Broker</bd>"
+    ...     f"<year>2020</year><qtr>1</qtr>{months}</heldOrderRoutingPublicReport>"
+    ... ).encode()
+    >>> result = read_606(xml)
+    >>> result.kind.value, result.report.bd, len(result.report.months), result.strict_valid
+    ('a1', 'Broker', 3, True)
+    >>> [w.rule for w in result.warnings]
+    ['xsi-missing']
+    """
+    run = _Run(source_name(source))
+    builder = _Builder(keep=True, emit_cells=False)
+    run.builder = builder
+    for _ in _events(source, run, builder):
+        pass
+    result = run.result()
+    errors = result.rejecting(strict)
+    if errors or builder.report is None or result.kind is None:
+        missing = Issue(rule="not-a-606-report", message="no report")
+        raise Rule606Error(run.source, errors or [missing])
+    return ReadResult(
+        run.source,
+        result.kind,
+        builder.report,
+        result.warnings_for(strict),
+        result.strict_valid,
+    )
+
+
+def validate_606(
+    source: Source, *, strict: bool = False, xsd: str | os.PathLike[str] | None = None
+) -> Validation:
+    """Check a Rule 606 report without keeping its data (bounded memory on any size).
+
+    ``issues`` holds the rules that reject the file at this strictness as errors and the
+    tolerated deviations as warnings, each with its element path and line; ``schema_valid``
+    is the verdict under exactly the SEC schema. With ``xsd`` (a path to an official schema
+    file, e.g. the SEC's ``oh-20191231.xsd``) lxml validates the file too and each of its
+    messages is an error with rule ``xsd``. A file or ``xsd`` that cannot be read raises
+    :class:`~pfof.errors.InputError`.
+
+    >>> from pfof.formats.sec606 import validate_606
+    >>> months = "".join(
+    ...     f"<rMonthly><year>2020</year><mon>{m}</mon></rMonthly>" for m in (1, 2, 3)
+    ... )
+    >>> xml = (
+    ...     "<heldOrderRoutingPublicReport><version>1.2</version><bd>Broker</bd>"
+    ...     f"<year>2020</year><qtr>1</qtr>{months}</heldOrderRoutingPublicReport>"
+    ... ).encode()
+    >>> lenient = validate_606(xml)
+    >>> lenient.kind, lenient.valid, lenient.schema_valid, [w.rule for w in lenient.warnings]
+    ('a1', True, True, ['xsi-missing'])
+    >>> broken = validate_606(xml.replace(b"<qtr>1</qtr>", b"<qtr>5</qtr>"), strict=True)
+    >>> broken.valid, [(e.rule, e.path) for e in broken.errors][:1]
+    (False, [('QuarterType', 'qtr')])
+    """
+    schema = _xsd_schema(xsd) if xsd is not None else None
+    name = source_name(source)
+    data: bytes | None = None
+    if schema is not None:
+        data = _read_all(source, name)
+    verdict = _check(data if data is not None else source, name)
+    issues = verdict.rejecting(strict) + verdict.warnings_for(strict)
+    if schema is not None and data is not None and verdict.kind is not None:
+        issues += _xsd_issues(data, schema)
+    return Validation(
+        file=name,
+        format="606",
+        kind=verdict.kind.value if verdict.kind is not None else None,
+        strict=strict,
+        issues=issues,
+        schema_valid=verdict.strict_valid,
+    )
+
+
 def iter_a1_cells(
-    source: Source, *, mode: Mode = "lenient", warnings: list[Issue] | None = None
+    source: Source, *, strict: bool = False, warnings: list[Issue] | None = None
 ) -> Iterator[A1Cell]:
     """Stream the cells of a 606(a)(1) report in bounded memory.
 
-    Cells are yielded as their venues are read; a file that turns out to be rejected raises
-    :class:`Rule606Error` at the end, so callers that store cells must do so in a transaction.
-    Tolerated deviations are appended to ``warnings`` when given.
+    Cells are yielded as their venues are read; a file that turns out to be rejected at this
+    strictness raises :class:`Rule606Error` at the end, so callers that store cells must do
+    so in a transaction. Tolerated deviations are appended to ``warnings`` when given.
+
+    >>> from pfof.formats.sec606 import iter_a1_cells
+    >>> for cell in iter_a1_cells("606-CHAS-2020Q1.xml"):  # doctest: +SKIP
+    ...     print(cell.month, cell.venue_name, cell.order_type, cell.net_payment_usd)
     """
     run = _Run(source_name(source))
     builder = _Builder(keep=False, emit_cells=True)
@@ -608,16 +698,16 @@ def iter_a1_cells(
             yield from builder.cells
             builder.cells.clear()
     result = run.result()
-    errors = result.rejecting(mode)
+    errors = result.rejecting(strict)
     if result.kind is not None and result.kind != ReportKind.A1:
-        errors = [
-            *errors,
-            Issue("report-kind", "", f"a {result.kind} report has no 606(a)(1) cells"),
-        ]
+        kind_issue = Issue(
+            rule="report-kind", message=f"a {result.kind} report has no 606(a)(1) cells"
+        )
+        errors = [*errors, kind_issue]
     if errors:
         raise Rule606Error(run.source, errors)
     if warnings is not None:
-        warnings.extend(result.warnings)
+        warnings.extend(result.warnings_for(strict))
 
 
 # ------------------------------------------------------------------ writing
@@ -658,23 +748,35 @@ def _write_venue_id(
     _sub_optional(parent, ("mpid", mpid))
 
 
-def _write_header(root: etree._Element, r: Any, customer: bool) -> None:
+def _write_header(root: etree._Element, r: Report606) -> None:
     _sub(root, "version", r.version)
-    if customer:
+    if not isinstance(r, HeldOrderRoutingReport):
         _sub(root, "customer", r.customer)
     _sub(root, "bd", r.bd)
 
 
-def _ts(value: Any) -> str:
+def _ts(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_report(report: Report606) -> bytes:
-    """Serialise a report model to SEC-schema-valid XML (UTF-8, with XML declaration)."""
+def write_606(report: Report606, dest: str | os.PathLike[str] | None = None) -> bytes:
+    """A report model as SEC-schema-valid XML (UTF-8, with an XML declaration); also written
+    to the file ``dest`` when given.
+
+    >>> from pfof.formats.sec606 import read_606, write_606
+    >>> from pfof.model.reports606 import A1Month, HeldOrderRoutingReport
+    >>> months = tuple(A1Month(2020, m, None, None, None) for m in (1, 2, 3))
+    >>> report = HeldOrderRoutingReport("1.2", "Broker", 2020, 1, None, months)
+    >>> xml = write_606(report)
+    >>> xml.splitlines()[0], b"<bd>Broker</bd>" in xml
+    (b"<?xml version='1.0' encoding='UTF-8'?>", True)
+    >>> read_606(xml, strict=True).report == report
+    True
+    """
     nsmap = {"xsi": XSI}
     if isinstance(report, HeldOrderRoutingReport):
         root = etree.Element("heldOrderRoutingPublicReport", nsmap=nsmap)
-        _write_header(root, report, False)
+        _write_header(root, report)
         _sub(root, "year", str(report.year))
         _sub(root, "qtr", str(report.qtr))
         if report.timestamp is not None:
@@ -683,13 +785,13 @@ def write_report(report: Report606) -> bytes:
             m = etree.SubElement(root, "rMonthly")
             _sub(m, "year", str(month.year))
             _sub(m, "mon", str(month.mon))
-            for tag, section in SECTION_XML.items():
+            for tag, section in _SECTION_XML.items():
                 block = month.section(section)
                 if block is not None:
                     _write_section(etree.SubElement(m, tag), block)
     elif isinstance(report, CustomerRoutingReport):
         root = etree.Element("heldExemptNotHeldOrderRoutingCustomerReport", nsmap=nsmap)
-        _write_header(root, report, True)
+        _write_header(root, report)
         if report.timestamp is not None:
             _sub(root, "timestamp", _ts(report.timestamp))
         _sub(root, "startDate", report.start_date.isoformat())
@@ -705,7 +807,7 @@ def write_report(report: Report606) -> bytes:
                     _write_order(etree.SubElement(lst, "order"), order)
     elif isinstance(report, NotHeldHandlingReport):
         root = etree.Element("notHeldOrderHandlingCustomerReport", nsmap=nsmap)
-        _write_header(root, report, True)
+        _write_header(root, report)
         if report.timestamp is not None:
             _sub(root, "timestamp", _ts(report.timestamp))
         _sub(root, "startDate", report.start_date.isoformat())
@@ -713,12 +815,15 @@ def write_report(report: Report606) -> bytes:
         for tag, months in (("hDirected", report.directed), ("hNondirected", report.non_directed)):
             if months is not None:
                 lst = etree.SubElement(root, tag)
-                for month in months:
-                    _write_b3_month(etree.SubElement(lst, "hMonthly"), month)
+                for b3_month in months:
+                    _write_b3_month(etree.SubElement(lst, "hMonthly"), b3_month)
     else:
-        raise TypeError(f"not a Rule 606 report model: {type(report).__name__}")
+        raise ParameterError(f"not a Rule 606 report model: {type(report).__name__}")
     root.set(f"{{{XSI}}}noNamespaceSchemaLocation", "oh-20191231.xsd")
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    if dest is not None:
+        Path(dest).write_bytes(xml)
+    return xml
 
 
 def _write_section(el: etree._Element, s: A1Section) -> None:
@@ -742,8 +847,8 @@ def _write_section(el: etree._Element, s: A1Section) -> None:
         for ot in OrderType:
             _sub(ve, _PCT_XML[ot], _fmt(v.pct(ot), 2))
         for ot in OrderType:
-            _sub(ve, f"netPmtPaidRecv{ORDER_TYPE_XML[ot]}OrdersUsd", _fmt(v.usd(ot)))
-            _sub(ve, f"netPmtPaidRecv{ORDER_TYPE_XML[ot]}OrdersCph", _fmt(v.cph(ot), 4))
+            _sub(ve, f"netPmtPaidRecv{_ORDER_TYPE_XML[ot]}OrdersUsd", _fmt(v.usd(ot)))
+            _sub(ve, f"netPmtPaidRecv{_ORDER_TYPE_XML[ot]}OrdersCph", _fmt(v.cph(ot), 4))
         _sub(ve, "materialAspects", v.material_aspects)
 
 
@@ -759,9 +864,6 @@ def _write_order(el: etree._Element, order: B1Order) -> None:
             _sub(te, "time", t.time.strftime("%H:%M:%S"))
 
 
-_B3_TYPES = dict(B3_VENUE_NUMERIC)
-
-
 def _write_b3_month(el: etree._Element, m: B3Month) -> None:
     _sub(el, "year", str(m.year))
     _sub(el, "mon", str(m.mon))
@@ -769,31 +871,51 @@ def _write_b3_month(el: etree._Element, m: B3Month) -> None:
     _sub(el, "executedAsPrincipalShr", _fmt(m.executed_as_principal_shr))
     _sub(el, "ioiExposedOrd", _fmt(m.ioi_exposed_ord))
     ioi = etree.SubElement(el, "ioiExposedVenueList")
-    for v in m.ioi_exposed_venues:
+    for ioi_venue in m.ioi_exposed_venues:
         ve = etree.SubElement(ioi, "ioiExposedVenue")
-        _sub(ve, "venueName", v.venue_name)
-        _sub_optional(ve, ("mic", v.mic), ("mpid", v.mpid))
+        _sub(ve, "venueName", ioi_venue.venue_name)
+        _sub_optional(ve, ("mic", ioi_venue.mic), ("mpid", ioi_venue.mpid))
     routing = etree.SubElement(el, "routingVenueList")
     for v in m.routing_venues:
         ve = etree.SubElement(routing, "iVenue")
         _sub(ve, "venueName", v.venue_name)
         _sub_optional(ve, ("services", v.services), ("mic", v.mic), ("mpid", v.mpid))
-        for xml, attr in B3_VENUE_FIELDS:
-            kind = _B3_TYPES[xml]
+        for xml, attr, kind in B3_VENUE_FIGURES:
             places = 2 if kind == "PctOrNmType" else 4 if kind == "CphType" else 0
             _sub(ve, xml, _fmt(getattr(v, attr), places))
 
 
-def validate_with_xsd(source: Source, xsd_path: str | Path) -> list[str]:
-    """Validate against an official schema file the user has (lxml); messages, [] if valid."""
-    schema = etree.XMLSchema(xmlsafe.parse_bytes(Path(xsd_path).read_bytes()))
-    if isinstance(source, (str, Path)):
-        data = Path(source).read_bytes()
-    elif isinstance(source, bytes):
-        data = source
-    else:
-        data = source.read()
-    doc = xmlsafe.parse_bytes(data)
+# ------------------------------------------------------------------ official schema
+
+
+def _xsd_schema(xsd: str | os.PathLike[str]) -> etree.XMLSchema:
+    """An official schema file, compiled by lxml; ``InputError`` naming it when unusable."""
+    try:
+        return etree.XMLSchema(xmlsafe.parse_bytes(Path(xsd).read_bytes()))
+    except OSError as exc:
+        raise InputError(f"{xsd}: cannot read the schema: {exc.strerror or exc}") from exc
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError, UnsafeXMLError) as exc:
+        raise InputError(f"{xsd}: not a usable XML schema (XSD): {exc}") from exc
+
+
+def _read_all(source: Source, name: str) -> bytes:
+    """The whole document (validated twice when an official schema is given)."""
+    if isinstance(source, bytes):
+        return source
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            return Path(source).read_bytes()
+        return source.read()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from exc
+
+
+def _xsd_issues(data: bytes, schema: etree.XMLSchema) -> list[Issue]:
+    """lxml's messages on a document as errors with rule ``xsd``."""
+    try:
+        doc = xmlsafe.parse_bytes(data)
+    except (etree.XMLSyntaxError, UnsafeXMLError):
+        return []  # pfof's own check has reported it
     if schema.validate(doc):
         return []
-    return [f"line {e.line}: {e.message}" for e in schema.error_log]
+    return [Issue(rule="xsd", message=e.message, line=e.line) for e in schema.error_log]

@@ -13,9 +13,14 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from lxml import etree
+
+from pfof.errors import InputError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 #: A path, raw XML bytes, or an open binary file.
 Source = str | os.PathLike[str] | bytes | BinaryIO
@@ -23,8 +28,9 @@ Source = str | os.PathLike[str] | bytes | BinaryIO
 _PROLOG_LIMIT = 1 << 20  # bytes of prolog (XML declaration, comments, PIs) we are willing to scan
 
 
-class UnsafeXMLError(ValueError):
-    """The document uses a construct pfof refuses to parse (DTD, entities)."""
+class UnsafeXMLError(InputError):
+    """The document uses a construct pfof refuses to parse (DTD, entities); the 606 readers
+    report it as an issue with rule ``dtd-forbidden``."""
 
     rule = "dtd-forbidden"
 
@@ -67,9 +73,10 @@ class _Replay(io.RawIOBase):
             return out
         return self._inner.read(size)
 
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        with memoryview(buffer) as view:
+            data = self.read(len(view))
+            view[: len(data)] = data
         return len(data)
 
 
@@ -83,7 +90,7 @@ def _decode_prolog(raw: bytes) -> str:
     return raw.decode("latin-1")
 
 
-def check_prolog(text: str) -> bool:
+def _check_prolog(text: str) -> bool:
     """Scan the prolog; raise on a DOCTYPE. True when the root start tag was reached."""
     i, n = 0, len(text)
     if text.startswith("\ufeff"):
@@ -114,7 +121,7 @@ def check_prolog(text: str) -> bool:
     return False
 
 
-def open_checked(source: Source) -> tuple[IO[bytes], bool]:
+def _open_checked(source: Source) -> tuple[IO[bytes], bool]:
     """Open ``source`` after checking its prolog; returns (stream, caller_must_close)."""
     stream, owned = _open(source)
     prefix = b""
@@ -124,7 +131,7 @@ def open_checked(source: Source) -> tuple[IO[bytes], bool]:
             if not chunk:
                 break
             prefix += chunk
-            if check_prolog(_decode_prolog(prefix)):
+            if _check_prolog(_decode_prolog(prefix)):
                 break
         else:
             raise UnsafeXMLError("the XML prolog is longer than 1 MiB before the root element")
@@ -145,7 +152,7 @@ def open_checked(source: Source) -> tuple[IO[bytes], bool]:
     return replay, owned
 
 
-def parser_options() -> dict[str, bool]:
+def _parser_options() -> dict[str, bool]:
     """lxml options used for every untrusted document."""
     return {
         "resolve_entities": False,
@@ -156,15 +163,15 @@ def parser_options() -> dict[str, bool]:
     }
 
 
-def secure_parser() -> etree.XMLParser:
+def _secure_parser() -> etree.XMLParser:
     """An lxml parser for untrusted XML (use with :func:`parse_bytes`)."""
-    return etree.XMLParser(remove_comments=False, remove_pis=False, **parser_options())
+    return etree.XMLParser(remove_comments=False, remove_pis=False, **_parser_options())
 
 
 def parse_bytes(data: bytes) -> etree._ElementTree:
     """Parse a whole small document safely (DOCTYPE refused)."""
-    check_prolog(_decode_prolog(data[:_PROLOG_LIMIT]))
-    tree = etree.ElementTree(etree.fromstring(data, secure_parser()))
+    _check_prolog(_decode_prolog(data[:_PROLOG_LIMIT]))
+    tree = etree.ElementTree(etree.fromstring(data, _secure_parser()))
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise UnsafeXMLError("a document type declaration is not allowed")
     return tree
@@ -178,10 +185,10 @@ def iterparse(
     Comments and processing instructions are dropped (they carry no report data); the caller
     is responsible for freeing elements it has finished with.
     """
-    stream, owned = open_checked(source)
+    stream, owned = _open_checked(source)
     try:
         context = etree.iterparse(
-            stream, events=events, remove_comments=True, remove_pis=True, **parser_options()
+            stream, events=events, remove_comments=True, remove_pis=True, **_parser_options()
         )
         first = True
         for event, element in context:

@@ -6,8 +6,9 @@
 * amended summary report (605(a)(2)): 18 comma-separated fields with a header row.
 
 ``None`` stands for an empty field. Share counts of the legacy report are integers; the
-amended reports allow fractional shares, so their quantities are ``Decimal``. An ``Issue``
-is one problem found in a file (error or warning), named by file line, column and constraint.
+amended reports allow fractional shares, so their quantities are ``Decimal``. A
+``ParsedFile`` holds the records read from one file with every :class:`pfof.errors.Issue`
+found (file line, column name, rule).
 """
 
 from __future__ import annotations
@@ -17,42 +18,12 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import Generic, Literal, TypeVar
 
+from pfof.errors import Issue, Severity
+
 Num = Decimal | None
 R = TypeVar("R")
 
-# ---------------------------------------------------------------- issues
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-@dataclass(frozen=True, slots=True)
-class Issue:
-    """One problem in a Rule 605 file: where (1-based file line, column name) and which rule."""
-
-    severity: Severity
-    line: int  # 1-based physical line of the file (0 = the file as a whole)
-    column: str  # field name ("" when the issue concerns the whole line/file)
-    constraint: str  # short rule id, e.g. "format", "minimum", "required", "field-count"
-    message: str
-    file: str = ""
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.file else f"line {self.line}"
-        col = f" [{self.column}]" if self.column else ""
-        return f"{where}{col} {self.severity.value} ({self.constraint}): {self.message}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "severity": self.severity.value,
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "constraint": self.constraint,
-            "message": self.message,
-        }
+# ---------------------------------------------------------------- parsed files
 
 
 @dataclass(slots=True)
@@ -74,14 +45,6 @@ class ParsedFile(Generic[R]):
     @property
     def valid(self) -> bool:
         return not self.errors
-
-
-class Rule605FormatError(ValueError):
-    """A Rule 605 file that cannot be read; carries the first error issue."""
-
-    def __init__(self, issue: Issue) -> None:
-        super().__init__(str(issue))
-        self.issue = issue
 
 
 # ---------------------------------------------------------------- legacy (26 fields)

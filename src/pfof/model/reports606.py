@@ -197,29 +197,34 @@ class B3IoiVenue:
     mpid: str | None
 
 
-#: Numeric ``iVenue`` fields in schema order (XML element name, model attribute name).
-B3_VENUE_FIELDS: tuple[tuple[str, str], ...] = (
-    ("routedShr", "routed_shr"),
-    ("iocRoutedShr", "ioc_routed_shr"),
-    ("furtherRoutableShr", "further_routable_shr"),
-    ("orderSizeShr", "order_size_shr"),
-    ("executedShr", "executed_shr"),
-    ("filledPct", "filled_pct"),
-    ("fillSizeShr", "fill_size_shr"),
-    ("netFeeOrRebateCph", "net_fee_or_rebate_cph"),
-    ("midpointShr", "midpoint_shr"),
-    ("midpointPct", "midpoint_pct"),
-    ("nearsideShr", "nearside_shr"),
-    ("nearsidePct", "nearside_pct"),
-    ("farsideShr", "farside_shr"),
-    ("farsidePct", "farside_pct"),
-    ("providedLiqudityShr", "provided_liquidity_shr"),  # sic: the SEC schema's spelling
-    ("providedLiquidityPct", "provided_liquidity_pct"),
-    ("orderDurationMsec", "order_duration_msec"),
-    ("providedLiquidityNetCph", "provided_liquidity_net_cph"),
-    ("removedLiquidityShr", "removed_liquidity_shr"),
-    ("removedLiquidityPct", "removed_liquidity_pct"),
-    ("removedLiquidityNetCph", "removed_liquidity_net_cph"),
+#: The figures of a 606(b)(3) ``iVenue`` in schema order, the one list of them in pfof:
+#: (XML element name, model attribute name, SEC schema simple type).
+B3_VENUE_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("routedShr", "routed_shr", "ShrType"),
+    ("iocRoutedShr", "ioc_routed_shr", "ShrType"),
+    ("furtherRoutableShr", "further_routable_shr", "ShrType"),
+    ("orderSizeShr", "order_size_shr", "ShrType"),
+    ("executedShr", "executed_shr", "ShrType"),
+    ("filledPct", "filled_pct", "PctOrNmType"),
+    ("fillSizeShr", "fill_size_shr", "ShrType"),
+    ("netFeeOrRebateCph", "net_fee_or_rebate_cph", "CphType"),
+    ("midpointShr", "midpoint_shr", "ShrType"),
+    ("midpointPct", "midpoint_pct", "PctOrNmType"),
+    ("nearsideShr", "nearside_shr", "ShrType"),
+    ("nearsidePct", "nearside_pct", "PctOrNmType"),
+    ("farsideShr", "farside_shr", "ShrType"),
+    ("farsidePct", "farside_pct", "PctOrNmType"),
+    ("providedLiqudityShr", "provided_liquidity_shr", "ShrType"),  # sic: the SEC's spelling
+    ("providedLiquidityPct", "provided_liquidity_pct", "PctOrNmType"),
+    ("orderDurationMsec", "order_duration_msec", "MsecType"),
+    ("providedLiquidityNetCph", "provided_liquidity_net_cph", "CphType"),
+    ("removedLiquidityShr", "removed_liquidity_shr", "ShrType"),
+    ("removedLiquidityPct", "removed_liquidity_pct", "PctOrNmType"),
+    ("removedLiquidityNetCph", "removed_liquidity_net_cph", "CphType"),
+)
+#: (XML element name, model attribute name) of each ``iVenue`` figure.
+B3_VENUE_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (xml, attr) for xml, attr, _ in B3_VENUE_FIGURES
 )
 
 
