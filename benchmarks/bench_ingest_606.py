@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pfof.formats.archives import Candidate, walk
-from pfof.formats.sec606 import read_report
+from pfof.formats.sec606 import read_606
 from pfof.model.reports606 import a1_cells
 from pfof.store.ingest import ingest
 from pfof.store.schema import connect
@@ -61,7 +61,7 @@ def baseline(db: str, bulk: Path) -> int:
             continue
         data = entry.read_bytes()
         sha = hashlib.sha256(data).hexdigest()
-        result = read_report(io.BytesIO(data))
+        result = read_606(io.BytesIO(data))
         cells = [
             (
                 sha,
@@ -119,12 +119,12 @@ def main() -> None:
         start = time.perf_counter()
         for entry in walk([bulk]):
             if isinstance(entry, Candidate):
-                read_report(io.BytesIO(entry.read_bytes()))
+                read_606(io.BytesIO(entry.read_bytes()))
         parse = time.perf_counter() - start
 
         start = time.perf_counter()
         con = connect(str(Path(tmp) / "pfof.duckdb"))
-        summary = ingest(con, [bulk])
+        summary = ingest([bulk], con)
         con.close()
         fast = time.perf_counter() - start
         assert len(summary.ingested) == n_files, summary.rejected[:1]

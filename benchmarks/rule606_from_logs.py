@@ -23,14 +23,11 @@ from pathlib import Path
 import duckdb
 import pyarrow.dataset as ds
 
-from pfof.engine.generate606 import (
-    customer_routing_report,
-    held_order_routing_report,
-    load_tables,
-    quarter_bounds,
-)
-from pfof.formats.sec606 import read_report, write_report
+from pfof.engine.generate606 import customer_routing_report, held_order_routing_report
+from pfof.formats.sec606 import read_606, write_606
+from pfof.model.market_time import quarter_bounds, year_quarter
 from pfof.sim import SimConfig, simulate
+from pfof.store.order_logs import load_order_logs
 
 
 def best(fn: Callable[[], object], repeat: int) -> float:
@@ -60,7 +57,7 @@ def main() -> None:
             f"SELECT broker, customer_id, min(date), count(*) FROM read_parquet('{glob}', "
             "hive_partitioning = true) GROUP BY ALL ORDER BY count(*) DESC LIMIT 1"
         ).fetchall()[0]
-        year, quarter = first_day.year, (first_day.month - 1) // 3 + 1
+        year, quarter = year_quarter(first_day)
         start, end = quarter_bounds(year, quarter)
 
         def baseline() -> None:
@@ -68,14 +65,14 @@ def main() -> None:
                 ds.dataset(data / name, format="parquet", partitioning="hive").to_table()
 
         def customer_query() -> None:
-            tables = load_tables(data, broker=broker, customer=customer, start=start, end=end)
+            tables = load_order_logs(data, broker=broker, customer=customer, start=start, end=end)
             report = customer_routing_report(tables, broker, customer, start, end)
-            write_report(report)
+            write_606(report)
 
         def quarterly() -> None:
-            tables = load_tables(data, broker=broker, start=start, end=end)
+            tables = load_order_logs(data, broker=broker, start=start, end=end)
             report = held_order_routing_report(tables, broker, year, quarter)
-            read_report(write_report(report), mode="strict")
+            read_606(write_606(report), strict=True)
 
         base = best(baseline, args.repeat)
         cust = best(customer_query, args.repeat)

@@ -1,5 +1,5 @@
-"""Amended Rule 605 aggregation (engine.rule605): hand-checked tables and a property test
-against the plain-Python reference in ``reference.py``."""
+"""Amended Rule 605 aggregation (engine.aggregate605): hand-checked tables and a property test
+against the plain-Python reference in ``support/reference605.py``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pfof.engine.aggregate605 import detailed_rows, summary_rows
-from pfof.formats.sec605_numbers import round_half_up
 from pfof.formats.sec605_summary import parse_summary, write_summary
+from pfof.model.money import round_half_up
 from pfof.model.records605 import DetailedRecord, SummaryRecord
 from support import reference605 as reference
 from support.tables605 import T0, fills_table, ms, orders_table, quality_row, quality_table
@@ -100,7 +100,7 @@ AB = "200,2002,10.01,1,0.25,0.00025,0.001499,0.001998,0.75,0.0004,0.000599,16.25
 C = "50,1001,20.02,0,0,-0.0005,0.002997,0.001998,1.5,0.000999,0.001499,2000"
 
 
-def test_summary_by_hand() -> None:
+def test_hand_worked_orders_give_the_expected_summary_file_and_exclusions() -> None:
     result = summary_rows(quality_table(hand_table()), participant="T", entity="PFOF", month=MONTH)
     assert result.excluded == {"other_month": 1, "not_nms_stock": 1}
     assert write_summary(result.rows).split("\r\n") == [
@@ -115,6 +115,8 @@ def test_summary_by_hand() -> None:
 
 
 def test_unexecuted_bucket_only_on_request() -> None:
+    default = summary_rows(quality_table(hand_table()), participant="T", entity="PFOF", month=MONTH)
+    assert [r for r in default.rows if not r.sp500] == []  # not requested: no such rows
     result = summary_rows(
         quality_table(hand_table()),
         participant="T",
@@ -133,7 +135,7 @@ def _by_key(rows: tuple[DetailedRecord, ...]) -> dict[tuple[str, str, int, str],
     return {(r.symbol, r.lot_size, r.order_size, r.order_type): r for r in rows}
 
 
-def test_detailed_by_hand() -> None:
+def test_hand_worked_orders_give_the_expected_detailed_rows() -> None:
     rows = _by_key(
         detailed_rows(quality_table(hand_table()), participant="T", entity="PFOF", month=MONTH).rows
     )  # type: ignore[arg-type]
@@ -160,7 +162,7 @@ def test_detailed_by_hand() -> None:
     assert d.avg_midpoint is None and d.filled_orders == 0
 
 
-def test_size_buckets_lots_and_types() -> None:
+def test_orders_get_the_expected_size_bucket_lot_and_order_type_code() -> None:
     rows = [
         quality_row(order_id="s250", quantity=25.0, executed_qty=25.0),  # 25 x 10.01 = 250.25
         # (25 and 24.97 shares of a $10 stock are odd lots)
@@ -379,7 +381,7 @@ def test_detailed_matches_reference(rows: list[dict[str, Any]]) -> None:
             assert _same(getattr(got[key], name), value), (key, name)
 
 
-def test_empty_input_and_missing_horizon_columns() -> None:
+def test_empty_input_gives_no_rows_and_a_missing_horizon_column_gives_none() -> None:
     empty = quality_table([])
     assert summary_rows(empty, participant="T", entity="X", month=MONTH).rows == ()
     assert (

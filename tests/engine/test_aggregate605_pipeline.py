@@ -14,7 +14,7 @@ from pfof.model.tables import NBBO
 from support.tables605 import T0, fills_table, ms, orders_table
 
 
-def test_quality_to_summary_and_detailed() -> None:
+def test_three_orders_aggregate_to_the_expected_summary_and_detailed_rows() -> None:
     orders = orders_table(
         [
             {

@@ -99,7 +99,7 @@ def test_null_symbol_in_nbbo_is_reported() -> None:
         NbboIndex.build(table)
 
 
-def test_chunked_columns() -> None:
+def test_asof_on_chunked_columns_returns_the_latest_quote_row_per_event() -> None:
     rows = [{"symbol": s, "ts": t} for s in "AB" for t in (1, 5, 9)]
     table = pa.concat_tables([_nbbo(rows[:2]), _nbbo(rows[2:])])
     assert table.column("symbol").num_chunks == 2

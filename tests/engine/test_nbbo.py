@@ -66,7 +66,7 @@ def test_consolidation_matches_replay(rows: list[dict[str, Any]], chunk_rows: in
     assert got == ref_consolidate(rows)
 
 
-def test_best_prices_sizes_and_replacement() -> None:
+def test_nbbo_adds_sizes_at_the_best_price_and_a_venues_new_quote_replaces_its_old() -> None:
     rows = [
         {
             "symbol": "A",
@@ -112,7 +112,7 @@ def test_best_prices_sizes_and_replacement() -> None:
     ]
 
 
-def test_missing_column_is_named() -> None:
+def test_missing_or_mistyped_column_raises_naming_the_column() -> None:
     with pytest.raises(ValueError, match=r"quotes: missing column\(s\) venue"):
         consolidate_nbbo(_quotes([]).drop_columns(["venue"]))
     bad = pa.table(

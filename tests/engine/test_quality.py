@@ -206,7 +206,7 @@ def _one(orders: list, fills: list, nbbo: list, **kw: Any) -> dict[str, Any]:
         (None, None, "empty"),
     ],
 )
-def test_quote_states_and_which_metrics_survive(
+def test_each_quote_state_keeps_only_the_metrics_it_defines(
     bid: float | None, ask: float | None, state: str
 ) -> None:
     row = _one([_order()], [_fill(price=10.0)], [_quote(T0 - MS, bid, ask)])
@@ -221,7 +221,7 @@ def test_quote_states_and_which_metrics_survive(
     assert row["executed_qty"] == 100.0 and row["avg_price"] == 10.0
 
 
-def test_no_quote_yet_and_stale_quote() -> None:
+def test_later_quote_is_not_in_force_and_an_old_one_is_stale_past_the_limit() -> None:
     nbbo = [_quote(T0 + 5 * MS, 9.99, 10.01)]  # after receipt: not in force
     assert _one([_order()], [], nbbo)["nbbo_state"] == "empty"
     old = [_quote(T0 - 2_000 * MS, 9.99, 10.01)]
@@ -238,7 +238,7 @@ def test_quote_at_receipt_time_is_in_force() -> None:
     assert (row["nbbo_bid"], row["nbbo_ask"]) == (9.99, 10.01)
 
 
-def test_signs_for_a_buy_and_a_sell() -> None:
+def test_buy_and_sell_metrics_have_the_hand_worked_values_and_signs() -> None:
     """Hand-worked: NBBO 9.98 x 10.02 (mid 10.00), fills at 10.01 (buy) and 9.99 (sell)."""
     nbbo = [_quote(T0 - MS, 9.98, 10.02), _quote(T0 + 2 * MS, 10.00, 10.04)]  # mid 10.02 later
     buy = _one([_order()], [_fill(price=10.01)], nbbo)
@@ -257,7 +257,7 @@ def test_signs_for_a_buy_and_a_sell() -> None:
     assert sell["price_impact_50ms"] == pytest.approx(-0.04)
 
 
-def test_multi_fill_order_timing_and_partial_fill() -> None:
+def test_multi_fill_order_averages_price_and_times_first_fill_and_completion() -> None:
     nbbo = [_quote(T0 - MS, 9.98, 10.02)]
     fills = [
         _fill(seq=0, exec_ts=T0 + 3 * MS, quantity=30.0, price=10.0),
@@ -272,7 +272,7 @@ def test_multi_fill_order_timing_and_partial_fill() -> None:
     assert done["time_to_completion_ms"] == pytest.approx(3.0) and done["fill_rate"] == 1.0
 
 
-def test_unfilled_order() -> None:
+def test_unfilled_order_has_zero_fill_rate_and_no_execution_metrics() -> None:
     row = _one([_order()], [], [_quote(T0 - MS, 9.98, 10.02)])
     assert row["executed_qty"] == 0.0 and row["fill_rate"] == 0.0
     assert row["avg_price"] is None and row["effective_spread"] is None

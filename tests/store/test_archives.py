@@ -38,7 +38,7 @@ def candidates(entries: list) -> dict[str, bytes]:
     return {e.path: e.read_bytes() for e in entries if isinstance(e, Candidate)}
 
 
-def test_folder_with_files_and_zips(tmp_path: Path) -> None:
+def test_folder_walk_yields_xml_files_and_zip_members_and_skips_the_rest(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "b.xml").write_bytes(b"<b/>")
     (tmp_path / "sub" / "a.XML").write_bytes(b"<a/>")
@@ -83,7 +83,7 @@ def test_nested_zips_yield_exactly_their_xml_leaves(tmp_path: Path, tree: Tree) 
     assert not any(e.error for e in entries if isinstance(e, Skipped))
 
 
-def test_display_path_of_a_deep_member(tmp_path: Path) -> None:
+def test_deep_member_path_joins_the_archive_levels_with_bangs(tmp_path: Path) -> None:
     path = tmp_path / "bulk.zip"
     path.write_bytes(zip_bytes({"2024Q1/broker.zip": {"report.xml": b"<r/>"}}))
     (entry,) = walk([path])
@@ -91,7 +91,7 @@ def test_display_path_of_a_deep_member(tmp_path: Path) -> None:
     assert entry.path == f"{path}!2024Q1/broker.zip!report.xml"
 
 
-def test_depth_limit(tmp_path: Path) -> None:
+def test_archive_nested_deeper_than_the_limit_is_skipped_as_an_error(tmp_path: Path) -> None:
     path = tmp_path / "deep.zip"
     path.write_bytes(zip_bytes({"a.zip": {"b.zip": {"r.xml": b"<r/>"}}, "top.xml": b"<t/>"}))
     entries = list(walk([path], ArchiveLimits(max_depth=2)))
@@ -118,7 +118,7 @@ def test_member_limit_stops_that_archive_only(tmp_path: Path) -> None:
     assert err.error and "more than 4 archive members" in err.reason
 
 
-def test_total_size_limit(tmp_path: Path) -> None:
+def test_members_past_the_total_size_limit_are_skipped_as_an_error(tmp_path: Path) -> None:
     path = tmp_path / "big.zip"
     path.write_bytes(zip_bytes({"a.xml": bytes(range(256)) * 40, "b.xml": bytes(range(256)) * 40}))
     entries = list(walk([path], ArchiveLimits(max_total_bytes=15_000)))
@@ -127,7 +127,7 @@ def test_total_size_limit(tmp_path: Path) -> None:
     assert err.error and "uncompressed bytes" in err.reason
 
 
-def test_compression_ratio_limit(tmp_path: Path) -> None:
+def test_member_above_the_compression_ratio_limit_is_skipped_as_an_error(tmp_path: Path) -> None:
     path = tmp_path / "bomb.zip"
     path.write_bytes(zip_bytes({"zeros.xml": bytes(5_000_000)}))
     (err,) = walk([path], ArchiveLimits(max_ratio=100))

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pfof.formats.sec606 import read_report
+from pfof.formats.sec606 import read_606
 from pfof.store import queries
 from pfof.store.ingest import default_reader, ingest
 from pfof.store.schema import connect
@@ -49,10 +49,12 @@ def consistency_problems(db: Path) -> list[tuple]:
         con.close()
 
 
-def test_schwab_folder_total_2020_via_sql(schwab: Path, tmp_path: Path) -> None:
+def test_schwab_folder_ingests_to_the_published_2020_total_with_provenance(
+    schwab: Path, tmp_path: Path
+) -> None:
     db = tmp_path / "s.duckdb"
     con = connect(str(db))
-    summary = ingest(con, [schwab])
+    summary = ingest([schwab], con)
     con.close()
     assert len(summary.ingested) == 12 and not summary.rejected
     con = duckdb.connect(str(db), read_only=True)
@@ -71,7 +73,7 @@ def test_schwab_folder_total_2020_via_sql(schwab: Path, tmp_path: Path) -> None:
     assert Decimal(total) == Decimal("245463984.21")
     assert n_files == 4
     assert row[0] == str(schwab / "606-CHAS-2020Q1.xml") and row[1] == 64 and row[2]
-    assert row[3] == len(read_report(schwab / "606-CHAS-2020Q1.xml").warnings) > 0
+    assert row[3] == len(read_606(schwab / "606-CHAS-2020Q1.xml").warnings) > 0
     assert consistency_problems(db) == []
 
 
@@ -79,13 +81,13 @@ def test_reingest_changes_nothing(schwab: Path, tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     files = sorted(schwab.glob("*2021Q*.xml"))
     con = connect(str(db))
-    first = ingest(con, files)
+    first = ingest(files, con)
     before = queries.table_counts(con)
     sources_before = con.execute("SELECT * FROM sources ORDER BY sha256").fetchall()
     # same files again, and a copy under another name: all skipped by content hash
     copy = tmp_path / "renamed.xml"
     shutil.copy(files[0], copy)
-    second = ingest(con, [*files, copy])
+    second = ingest([*files, copy], con)
     after = queries.table_counts(con)
     sources_after = con.execute("SELECT * FROM sources ORDER BY sha256").fetchall()
     con.close()
@@ -101,7 +103,7 @@ def test_failing_file_in_a_batch_is_rejected_alone(shared_606: Path, tmp_path: P
     bad = shared_606 / "broken" / "Cascade_Investments_606_NMS_2024_Q2.xml"
     good2 = shared_606 / "firstrade" / "routing_report_2020q1.xml"
     con = connect(str(tmp_path / "b.duckdb"))
-    summary = ingest(con, [good1, bad, good2])
+    summary = ingest([good1, bad, good2], con)
     paths = [r[0] for r in con.execute("SELECT path FROM sources ORDER BY path").fetchall()]
     con.close()
     assert [o.status for o in summary.outcomes] == ["ingested", "rejected", "ingested"]
@@ -129,7 +131,7 @@ def test_error_inside_the_transaction_rolls_the_file_back(schwab: Path, tmp_path
     db = tmp_path / "t.duckdb"
     con = connect(str(db))
     files = sorted(schwab.glob("*2020Q*.xml"))
-    summary = ingest(con, files, reader=reader)
+    summary = ingest(files, con, reader=reader)
     stored = [r[0] for r in con.execute("SELECT path FROM sources").fetchall()]
     con.close()
     (rejected,) = summary.rejected
@@ -138,7 +140,9 @@ def test_error_inside_the_transaction_rolls_the_file_back(schwab: Path, tmp_path
     assert consistency_problems(db) == []
 
 
-def test_zip_and_nested_zip(schwab: Path, tmp_path: Path) -> None:
+def test_reports_in_zips_and_nested_zips_are_ingested_once_with_member_paths(
+    schwab: Path, tmp_path: Path
+) -> None:
     inner = tmp_path / "inner.zip"
     with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED) as z:
         z.write(schwab / "606-CHAS-2020Q1.xml", "606-CHAS-2020Q1.xml")
@@ -149,8 +153,8 @@ def test_zip_and_nested_zip(schwab: Path, tmp_path: Path) -> None:
         z.write(inner, "2020/inner.zip")
         z.write(schwab / "606-CHAS-2020Q3.xml", "606-CHAS-2020Q3.xml")
     con = connect(str(tmp_path / "z.duckdb"))
-    summary = ingest(con, [outer])
-    again = ingest(con, [outer, schwab / "606-CHAS-2020Q1.xml"])
+    summary = ingest([outer], con)
+    again = ingest([outer, schwab / "606-CHAS-2020Q1.xml"], con)
     paths = sorted(r[0] for r in con.execute("SELECT path FROM sources").fetchall())
     con.close()
     assert (
@@ -177,7 +181,7 @@ CRASH_SCRIPT = textwrap.dedent(
     con = connect(sys.argv[1])
     def progress(outcome):
         print(outcome.status, outcome.path, flush=True)
-    ingest(con, sys.argv[2:], progress=progress)
+    ingest(sys.argv[2:], con, progress=progress)
     print("done", flush=True)
     """
 )
@@ -202,7 +206,7 @@ def test_killed_mid_batch_leaves_a_consistent_store(shared_606: Path, tmp_path: 
     assert 3 <= committed < 28
     # resuming ingests exactly what is missing
     con = connect(str(db))
-    resumed = ingest(con, folders)
+    resumed = ingest(folders, con)
     con.close()
     assert len(resumed.ingested) == 28 - committed and len(resumed.skipped) == committed
     assert counts(db)["sources"] == 28 and consistency_problems(db) == []
@@ -211,12 +215,12 @@ def test_killed_mid_batch_leaves_a_consistent_store(shared_606: Path, tmp_path: 
 def test_warnings_are_stored_as_json(shared_606: Path, tmp_path: Path) -> None:
     path = shared_606 / "goldman-invalid" / "GSCO_606_Q1_2020_20200619113325.xml"
     con = connect(str(tmp_path / "g.duckdb"))
-    (outcome,) = ingest(con, [path]).outcomes
+    (outcome,) = ingest([path], con).outcomes
     strict, warnings = con.execute("SELECT strict_valid, warnings FROM sources").fetchone()
     con.close()
     issues = json.loads(warnings)
     assert outcome.status == "ingested" and strict is False
-    assert len(issues) == outcome.warnings == len(read_report(path).warnings)
+    assert len(issues) == outcome.warnings == len(read_606(path).warnings)
     assert {"rule", "path", "message"} <= set(issues[0])
 
 
@@ -225,7 +229,7 @@ def test_b1_and_b3_reports_get_provenance_and_rows(sec606_samples: Path, tmp_pat
     b1 = folder / "606b1_held_exempt_not_held_customer_routing.xml"
     b3 = folder / "606b3_not_held_customer_handling_1mo.xml"
     con = connect(str(tmp_path / "b.duckdb"))
-    summary = ingest(con, [b1, b3])
+    summary = ingest([b1, b3], con)
     kinds = con.execute("SELECT kind, n_rows FROM sources ORDER BY kind").fetchall()
     b1_rows = con.execute("SELECT count(*) FROM routes_606b1").fetchone()[0]
     # the SEC's own sample carries a 12-decimal average: stored exactly, not rounded
@@ -234,7 +238,7 @@ def test_b1_and_b3_reports_get_provenance_and_rows(sec606_samples: Path, tmp_pat
     ).fetchone()[0]
     con.close()
     assert [o.status for o in summary.outcomes] == ["ingested", "ingested"]
-    report = read_report(b1).report
+    report = read_606(b1).report
     expected = sum(
         max(1, len(route.transactions))
         for orders in (report.held, report.not_held_exempt, report.options)
@@ -244,3 +248,19 @@ def test_b1_and_b3_reports_get_provenance_and_rows(sec606_samples: Path, tmp_pat
     assert kinds[0] == ("b1", expected) and b1_rows == expected > 0
     assert kinds[1][0] == "b3" and kinds[1][1] > 0
     assert exact == 1
+
+
+def test_ingest_takes_a_store_path_and_a_single_report_path(schwab: Path, tmp_path: Path) -> None:
+    db = tmp_path / "p.duckdb"
+    summary = ingest(schwab / "606-CHAS-2020Q1.xml", db)
+    assert [o.status for o in summary.outcomes] == ["ingested"]
+    assert counts(db)["sources"] == 1  # the file was closed: it opens read-only here
+
+
+def test_ingest_refuses_the_store_before_the_paths(tmp_path: Path) -> None:
+    con = connect(str(tmp_path / "o.duckdb"))
+    try:
+        with pytest.raises(TypeError, match="the paths come first"):
+            ingest(con, [tmp_path])  # type: ignore[arg-type]
+    finally:
+        con.close()

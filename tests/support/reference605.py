@@ -1,4 +1,4 @@
-"""A slow, plain-Python reference for the Rule 605 aggregation (engine.rule605).
+"""A slow, plain-Python reference for the Rule 605 aggregation (engine.aggregate605).
 
 It reads ORDER_QUALITY rows one by one, turns each float into an exact Decimal on the
 engine's grids (1e-9 dollars, 1e-6 shares, nanoseconds) and accumulates Decimal sums per

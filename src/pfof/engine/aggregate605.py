@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
 
 from pfof.model.enums import OrderType, Section
+from pfof.model.market_time import MARKET_TZ
 from pfof.model.records605 import (
     ALL_BELOW_200K,
     DETAILED_TIME_BUCKETS,
@@ -34,11 +36,17 @@ from pfof.model.records605 import (
 )
 from pfof.model.tables import HORIZONS_NS
 
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
+
+    #: A ``when/then`` chain still open to more ``when`` branches: polars types its first
+    #: link ``Then`` and every later one ``ChainedThen``.
+    _Chain = Then | ChainedThen
+
 #: Integer grids: value_on_grid = round(value * SCALE).
 PRICE_SCALE = 10**9
 QTY_SCALE = 10**6
 _DEC = Context(prec=34)
-_TZ = "America/New_York"
 #: Round-lot size by price (Regulation NMS, as amended): (highest price, shares per lot).
 ROUND_LOTS: tuple[tuple[int | None, int], ...] = ((250, 100), (1_000, 40), (10_000, 10), (None, 1))
 _UNTIMED = ("IOC", "FOK")
@@ -111,9 +119,9 @@ def order_frame(
     # notional basis (twice a price, in nano-dollars): midpoint, else limit, else quoted side
     lf = lf.with_columns(basis2=pl.coalesce("mid2", "limit2", "side2"))
     # the first reason that leaves an order out of the report, null for covered orders
-    reason = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
+    reason: _Chain = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
     if month is not None:
-        local = pl.col("received_ts").dt.convert_time_zone(_TZ)
+        local = pl.col("received_ts").dt.convert_time_zone(MARKET_TZ)
         reason = reason.when(local.dt.year() * 100 + local.dt.month() != month).then(
             pl.lit("other_month")
         )
@@ -153,7 +161,7 @@ def order_frame(
 
 
 def _size_bucket(notional: pl.Expr) -> pl.Expr:
-    expr = pl.when(pl.lit(False)).then(pl.lit(0))
+    expr: _Chain = pl.when(pl.lit(False)).then(pl.lit(0))
     for code, (_low, high) in NOTIONAL_BUCKETS.items():
         if high is not None:
             expr = expr.when(notional < 2 * high * PRICE_SCALE * QTY_SCALE).then(pl.lit(code))
@@ -161,11 +169,11 @@ def _size_bucket(notional: pl.Expr) -> pl.Expr:
 
 
 def _lot_size(q: pl.Expr, basis2: pl.Expr) -> pl.Expr:
-    lot = pl.when(pl.lit(False)).then(pl.lit(1))
+    chain: _Chain = pl.when(pl.lit(False)).then(pl.lit(1))
     for price, shares in ROUND_LOTS:
         if price is not None:
-            lot = lot.when(basis2 <= 2 * price * PRICE_SCALE).then(pl.lit(shares))
-    lot = lot.otherwise(pl.lit(ROUND_LOTS[-1][1])).cast(pl.Int128)
+            chain = chain.when(basis2 <= 2 * price * PRICE_SCALE).then(pl.lit(shares))
+    lot = chain.otherwise(pl.lit(ROUND_LOTS[-1][1])).cast(pl.Int128)
     return (
         pl.when(q < QTY_SCALE)
         .then(pl.lit(LotSize.FRACTIONAL.value))
@@ -251,7 +259,7 @@ def _execution_times(
 
 
 def _bucket_index(dt: pl.Expr) -> pl.Expr:
-    expr = pl.when(pl.lit(False)).then(pl.lit(0))
+    expr: _Chain = pl.when(pl.lit(False)).then(pl.lit(0))
     for i, (_name, upper) in enumerate(DETAILED_TIME_BUCKETS):
         if upper is not None:
             expr = expr.when(dt < upper).then(pl.lit(i))
@@ -421,8 +429,8 @@ def summary_rows(
     for sp500 in (True, False):
         for kind in (SummaryOrderType.MARKET.value, SummaryOrderType.MARKETABLE_LIMIT.value):
             for size in SUMMARY_SIZE_ORDER:
-                s = sums.get((sp500, kind, size))
-                if s is None or (s["wx"] == 0 and not include_unexecuted):
+                bucket = sums.get((sp500, kind, size))
+                if bucket is None or (bucket["wx"] == 0 and not include_unexecuted):
                     continue
                 rows.append(
                     SummaryRecord(
@@ -432,7 +440,7 @@ def summary_rows(
                         sp500=sp500,
                         order_size=size,
                         order_type=kind,
-                        **summary_stats(s),
+                        **summary_stats(bucket),
                     )
                 )
     return Rule605Rows(tuple(rows), excluded)
@@ -464,6 +472,8 @@ def detailed_rows(
     rows = []
     for key in sorted(sums, key=lambda k: (k[0], _LOT_ORDER[str(k[1])], k[2], k[3])):
         symbol, lot, size, code = key
+        # the bucket column is Int64 and never null: every covered order has a notional
+        assert isinstance(size, int), size
         stats = detailed_stats(sums[key])
         rows.append(
             DetailedRecord(
@@ -472,8 +482,8 @@ def detailed_rows(
                 rpt_date=month,
                 symbol=str(symbol),
                 lot_size=str(lot),
-                order_size=int(size),
-                order_type=str(code),  # type: ignore[arg-type]
+                order_size=size,
+                order_type=str(code),
                 pi_vs_best_qty=None,
                 pi_vs_best_avg_amount=None,
                 at_best_qty=None,

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
+from pfof.model.market_time import MARKET_TZ
 from pfof.model.tables import ARRANGEMENTS, FILLS, MONEY, NBBO, ORDERS, PAYMENTS, ROUTES
 
 #: Which routes of an order are the broker's own routing decisions.
@@ -25,9 +26,6 @@ from pfof.model.tables import ARRANGEMENTS, FILLS, MONEY, NBBO, ORDERS, PAYMENTS
 #: receiving venue routing the order on (as the simulator's wholesalers do), which the
 #: broker does not report and is not paid for. ``all``: every route is the broker's.
 RoutesScope = Literal["first", "all"]
-
-#: Trading days (and so months) are dated in the market's time zone.
-MARKET_TZ = "America/New_York"
 
 ATTRIBUTION = pa.schema(
     [

@@ -20,6 +20,7 @@ import polars as pl
 import pyarrow as pa
 
 from pfof.engine.routing import first_routes
+from pfof.errors import ParameterError
 
 #: Order types whose price improvement the comparison adds up.
 MARKETABLE = ("market", "marketable_limit")
@@ -56,7 +57,7 @@ def total_payments(payments: pa.Table | pl.DataFrame) -> Decimal:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class RoutingOutcome:
     """One routing policy's result on the order stream."""
 
     label: str
@@ -74,8 +75,8 @@ class Outcome:
 class Comparison:
     """Actual routing against an alternative on the same orders."""
 
-    actual: Outcome
-    alternative: Outcome
+    actual: RoutingOutcome
+    alternative: RoutingOutcome
     orders: int  # marketable orders compared
     better: int  # orders with more price improvement under the alternative
     worse: int
@@ -97,7 +98,7 @@ def outcome(
     quality: pa.Table | pl.DataFrame,
     payments: pa.Table | pl.DataFrame,
     routes: pa.Table | None = None,
-) -> Outcome:
+) -> RoutingOutcome:
     """Totals of one run: price improvement on marketable orders and net PFOF, by order type,
     and (with ``routes``) how many orders went first to each venue."""
     pi = marketable_pi(quality)
@@ -121,7 +122,7 @@ def outcome(
             .sort(["len", "venue"], descending=[True, False])
         )
         venues = {str(v): int(n) for v, n in counts.iter_rows()}
-    return Outcome(
+    return RoutingOutcome(
         label=label,
         price_improvement_usd=math.fsum(pi.get_column("pi_usd").to_list()),
         pfof_usd=total_payments(pay),
@@ -135,27 +136,27 @@ def check_same_orders(
     actual: pa.Table | pl.DataFrame,
     alternative: pa.Table | pl.DataFrame,
 ) -> None:
-    """Raise ValueError naming the first order on which two runs' order tables (or quality
-    tables) disagree; the key columns are ``ORDER_KEY``."""
+    """Raise :class:`~pfof.errors.ParameterError` naming the first order on which two runs'
+    order tables (or quality tables) disagree; the key columns are ``ORDER_KEY``."""
     a = _frame(actual).select(ORDER_KEY).sort("order_id")
     b = _frame(alternative).select(ORDER_KEY).sort("order_id")
     if a.height != b.height:
-        raise ValueError(f"the runs hold different orders: {a.height:,} against {b.height:,}")
+        raise ParameterError(f"the runs hold different orders: {a.height:,} against {b.height:,}")
     if a.equals(b):
         return
     differs = pl.any_horizontal(pl.col(c).ne_missing(pl.col(f"{c}_alt")) for c in ORDER_KEY)
     both = pl.concat([a, b.rename({c: f"{c}_alt" for c in ORDER_KEY})], how="horizontal")
     row = both.with_row_index().filter(differs).row(0, named=True)
     col = next(c for c in ORDER_KEY if row[c] != row[f"{c}_alt"])
-    raise ValueError(
+    raise ParameterError(
         f"the runs hold different orders: sorted row {row['index']} has {col} "
         f"{row[col]!r} in the actual run and {row[col + '_alt']!r} in the other"
     )
 
 
 def compare(
-    actual: Outcome,
-    alternative: Outcome,
+    actual: RoutingOutcome,
+    alternative: RoutingOutcome,
     actual_quality: pa.Table | pl.DataFrame,
     alternative_quality: pa.Table | pl.DataFrame,
 ) -> Comparison:

@@ -3,37 +3,36 @@
 
 Inputs are a mapping of canonical table name to an Arrow table, Polars DataFrame or DuckDB
 relation (``orders``, ``routes``, ``fills``, ``arrangements``; ``nbbo`` when an arrangement
-pays a fraction of the quoted spread); :func:`load_tables` reads them, filtered, from a
-simulator-style Parquet directory or a DuckDB file. Counting and summing run in DuckDB;
-only the (small) per-cell results are assembled in Python, with exact ``Decimal`` values
-rounded once, half up, to the places the SEC schema uses. docs/rule606.md ("606 from order
-logs") states every definition.
+pays a fraction of the quoted spread); :func:`pfof.store.order_logs.load_order_logs` reads
+them, filtered, from a dataset folder or a DuckDB store. Counting and summing run in an
+in-memory DuckDB; only the (small) per-cell results are assembled in Python, with exact
+``Decimal`` values rounded once, half up (:func:`pfof.model.money.round_half_up`), to the
+places the SEC schema uses. docs/rule606.md ("606 from order logs") states every definition.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from pfof.engine.attribution import (
     ATTRIBUTION,
-    MARKET_TZ,
     RoutesScope,
     as_arrow,
     broker_routes_sql,
     payment_attribution,
 )
 from pfof.model.enums import OrderType, PaymentBasis, Section
+from pfof.model.market_time import MARKET_TZ, quarter_bounds, quarter_months
 from pfof.model.mics import ISO_MICS
+from pfof.model.money import format_usd, round_half_up
 from pfof.model.reports606 import (
     A1Month,
     A1Section,
@@ -44,10 +43,9 @@ from pfof.model.reports606 import (
     CustomerRoutingReport,
     HeldOrderRoutingReport,
 )
-from pfof.model.tables import ARRANGEMENTS, FILLS, NBBO, ORDERS, ROUTES
+from pfof.model.tables import CANONICAL
 
 SCHEMA_VERSION = "1.3"
-CENT = Decimal("0.01")
 #: Venues listed per section-month: the ten with the most non-directed orders ...
 TOP_VENUES = 10
 #: ... plus every venue that received at least this share (in %) of them (Rule 606(a)(1)(ii)).
@@ -105,15 +103,6 @@ def venue_id(code: str, names: Mapping[str, str] | None = None) -> VenueId:
 # ------------------------------------------------------------------ arithmetic
 
 
-def round_half_up(value: Fraction | Decimal | int, places: int) -> Decimal:
-    """An exact value rounded to ``places`` decimals, half away from zero ("half up")."""
-    scaled = abs(Fraction(value)) * 10**places
-    q, r = divmod(scaled.numerator, scaled.denominator)
-    if 2 * r >= scaled.denominator:
-        q += 1
-    return Decimal(q if value >= 0 else -q).scaleb(-places)
-
-
 def pct(part: int, total: int) -> Decimal:
     """``part / total`` in percent, two decimals, half up, from the exact ratio."""
     if total <= 0:
@@ -146,144 +135,11 @@ def per_hundred(usd: Decimal, units_micro: int, options: bool) -> Decimal | None
     return round_half_up(Fraction(usd) * per * 1_000_000 / units_micro, 4)
 
 
-# ------------------------------------------------------------------ loading
+# ------------------------------------------------------------------ in-memory tables
 
 
 def _date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def load_tables(
-    source: str | Path | duckdb.DuckDBPyConnection,
-    *,
-    broker: str,
-    start: date | str,
-    end: date | str,
-    customer: str | None = None,
-    with_nbbo: bool | None = None,
-) -> dict[str, pa.Table]:
-    """The canonical tables one report needs, read with the filters pushed into DuckDB.
-
-    ``source`` is a simulator-style output directory (``orders/date=YYYY-MM-DD/*.parquet``,
-    ..., ``arrangements.parquet``) or a DuckDB file/connection with the canonical tables.
-    Orders of ``broker`` (and ``customer``) received from the day before ``start`` to the day
-    after ``end`` (a superset of both the New York and the UTC dates of the window) are
-    loaded, with their routes and fills; the report builders apply the exact window.
-    ``with_nbbo`` (default: when an arrangement of the broker pays a spread fraction) also
-    loads the NBBO of the orders' symbols on those days.
-    """
-    lo, hi = _date(start) - timedelta(days=1), _date(end) + timedelta(days=1)
-    own = isinstance(source, duckdb.DuckDBPyConnection)
-    scan = {n: n for n in (*_DAY_COLUMN, "arrangements")}
-    day = {n: f"CAST({c} AS DATE)" for n, c in _DAY_COLUMN.items()}
-    if isinstance(source, duckdb.DuckDBPyConnection):
-        con = source
-        _check_tables(con, "the DuckDB connection", scan)
-    elif Path(source).is_dir():
-        path = Path(source)
-        for name in _DAY_COLUMN:
-            if not (path / name).is_dir():
-                if name == "nbbo":
-                    del scan[name]
-                    continue
-                raise FileNotFoundError(f"{path}: no {name}/ folder of Parquet files")
-            glob = _literal(str(path / name / "**" / "*.parquet"))
-            scan[name] = f"read_parquet({glob}, hive_partitioning = true)"
-            day[name] = "date"  # the partition column: pruned before any file is opened
-        if not (path / "arrangements.parquet").exists():
-            raise FileNotFoundError(f"{path}: no arrangements.parquet")
-        scan["arrangements"] = f"read_parquet({_literal(str(path / 'arrangements.parquet'))})"
-        con = duckdb.connect()
-    elif Path(source).exists():
-        try:
-            con = duckdb.connect(str(source), read_only=True)
-        except duckdb.Error as exc:
-            raise ValueError(f"{source}: not a readable DuckDB file ({exc})") from exc
-        try:
-            _check_tables(con, str(source), scan)
-        except ValueError:
-            con.close()
-            raise
-    else:
-        raise FileNotFoundError(f"{source}: no such directory or DuckDB file")
-    try:
-        where = f"broker = $broker AND {day['orders']} BETWEEN $lo AND $hi"
-        params: dict[str, Any] = {"broker": broker, "lo": lo, "hi": hi}
-        if customer is not None:
-            where += " AND customer_id = $customer"
-            params["customer"] = customer
-        cols = ", ".join(ORDERS.names)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _r606_orders AS SELECT {cols} FROM {scan['orders']} "
-            f"WHERE {where}",
-            params,
-        )
-        out: dict[str, pa.Table] = {
-            "orders": con.sql("SELECT * FROM _r606_orders").to_arrow_table()
-        }
-        for name, schema in (("routes", ROUTES), ("fills", FILLS)):
-            cols = ", ".join(f"t.{c}" for c in schema.names)
-            out[name] = con.sql(
-                f"SELECT {cols} FROM {scan[name]} t SEMI JOIN _r606_orders o "
-                f"ON t.order_id = o.order_id WHERE {day[name]} BETWEEN $lo AND $hi "
-                "ORDER BY t.order_id, t.seq",
-                params={"lo": lo, "hi": hi},
-            ).to_arrow_table()
-        out["arrangements"] = con.sql(
-            f"SELECT {', '.join(ARRANGEMENTS.names)} FROM {scan['arrangements']} "
-            "WHERE broker = $broker",
-            params={"broker": broker},
-        ).to_arrow_table()
-        if with_nbbo is None:
-            with_nbbo = str(PaymentBasis.SPREAD_FRACTION) in set(
-                out["arrangements"].column("basis").to_pylist()
-            )
-        if with_nbbo:
-            if "nbbo" not in scan:
-                raise FileNotFoundError(
-                    f"{source}: the arrangements pay a fraction of the "
-                    "quoted spread, which needs the nbbo table"
-                )
-            cols = ", ".join(f"n.{c}" for c in NBBO.names)
-            out["nbbo"] = con.sql(
-                f"SELECT {cols} FROM {scan['nbbo']} n WHERE {day['nbbo']} BETWEEN $lo AND $hi "
-                "AND n.symbol IN (SELECT DISTINCT symbol FROM _r606_orders) "
-                "ORDER BY n.symbol, n.ts",
-                params={"lo": lo, "hi": hi},
-            ).to_arrow_table()
-        con.execute("DROP TABLE IF EXISTS _r606_orders")
-    finally:
-        if not own:
-            con.close()
-    return {k: v.cast(_SCHEMAS[k]) for k, v in out.items()}
-
-
-def _check_tables(con: duckdb.DuckDBPyConnection, where: str, scan: dict[str, str]) -> None:
-    """Raise naming the canonical tables ``con`` lacks; drop ``nbbo`` from ``scan`` if absent."""
-    tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
-    missing = [n for n in ("orders", "routes", "fills", "arrangements") if n not in tables]
-    if missing:
-        raise ValueError(
-            f"{where}: no {', '.join(missing)} table(s) "
-            "(load the canonical tables first, e.g. pfof simulate --db)"
-        )
-    if "nbbo" not in tables:
-        scan.pop("nbbo", None)
-
-
-def _literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-_DAY_COLUMN = {"orders": "received_ts", "routes": "routed_ts", "fills": "exec_ts", "nbbo": "ts"}
-_SCHEMAS = {
-    "orders": ORDERS,
-    "routes": ROUTES,
-    "fills": FILLS,
-    "arrangements": ARRANGEMENTS,
-    "nbbo": NBBO,
-}
 
 
 def _connect(tables: Tables, names: tuple[str, ...]) -> duckdb.DuckDBPyConnection:
@@ -291,25 +147,11 @@ def _connect(tables: Tables, names: tuple[str, ...]) -> duckdb.DuckDBPyConnectio
     for name in names:
         if name not in tables:
             raise ValueError(f"the {name} table is required")
-        con.register(name, as_arrow(tables[name], name, _SCHEMAS[name]))
+        con.register(name, as_arrow(tables[name], name, CANONICAL[name]))
     return con
 
 
 # ------------------------------------------------------------------ 606(a)(1)
-
-
-def quarter_months(year: int, quarter: int) -> list[date]:
-    """First days of the quarter's three months."""
-    if not 1 <= quarter <= 4:
-        raise ValueError(f"quarter must be 1-4, got {quarter}")
-    return [date(year, 3 * quarter - 2 + i, 1) for i in range(3)]
-
-
-def quarter_bounds(year: int, quarter: int) -> tuple[date, date]:
-    """First and last day of a calendar quarter."""
-    first = quarter_months(year, quarter)[-1]
-    nxt = date(year + (first.month == 12), first.month % 12 + 1, 1)
-    return quarter_months(year, quarter)[0], nxt - timedelta(days=1)
 
 
 def held_order_routing_report(
@@ -333,7 +175,7 @@ def held_order_routing_report(
     month of their fills. ``max_venues=None`` lists every venue instead of the top ten plus
     those with 5 % or more.
     """
-    months = quarter_months(year, quarter)
+    months = [date(year, month, 1) for month in quarter_months(quarter)]
     quarter_end = quarter_bounds(year, quarter)[1]
     if attribution is None:
         attribution = payment_attribution(
@@ -466,7 +308,7 @@ def _section(
         return None
     nd = sum(nd_types.values())
     type_counts = [nd_types.get(t.value, 0) for t in OrderType]
-    type_pcts = pcts_summing_to_100(type_counts) if nd else [None] * 4
+    type_pcts: Sequence[Decimal | None] = pcts_summing_to_100(type_counts) if nd else [None] * 4
     counts = {v: sum(n for n, _ in by_type.values()) for v, by_type in routed.items()}
     options = section is Section.OPTIONS
     venues = []
@@ -477,7 +319,7 @@ def _section(
             n, units = by_type.get(t.value, (0, 0))
             pcts[t] = pct(n, nd_t) if nd_t else Decimal("0.00")
             exact = paid.get((code, t.value), Decimal(0))
-            usd[t] = exact.quantize(CENT, ROUND_HALF_UP)
+            usd[t] = round_half_up(exact, 2)
             cph[t] = per_hundred(exact, units, options)
         ident = venue_id(code, venue_names)
         venues.append(
@@ -501,7 +343,15 @@ def _section(
                 material_aspects(broker, ident, section, terms.get((code, section.value), [])),
             )
         )
-    return A1Section(pct(nd, total), *type_pcts, tuple(venues))
+    market, marketable_limit, non_marketable_limit, other = type_pcts  # OrderType order
+    return A1Section(
+        ndo_pct=pct(nd, total),
+        ndo_market_pct=market,
+        ndo_marketable_limit_pct=marketable_limit,
+        ndo_nonmarketable_limit_pct=non_marketable_limit,
+        ndo_other_pct=other,
+        venues=tuple(venues),
+    )
 
 
 def _rate_text(basis: str, rate: Decimal, options: bool) -> str:
@@ -512,7 +362,7 @@ def _rate_text(basis: str, rate: Decimal, options: bool) -> str:
     unit = "contract" if basis == PaymentBasis.PER_CONTRACT else "share"
     exponent = r.normalize().as_tuple().exponent
     places = max(2 if options else 4, -exponent if isinstance(exponent, int) else 0)
-    return f"${r:.{places}f} per {unit}"
+    return f"{format_usd(r, places=places)} per {unit}"
 
 
 def material_aspects(
@@ -527,7 +377,8 @@ def material_aspects(
             f"arrangement with {who} for {SECTION_NAMES[section]}."
         )
     options = section is Section.OPTIONS
-    received, paid = [], []
+    received: list[str] = []
+    paid: list[str] = []
     for otype, basis, rate, period in terms:
         if rate == 0:
             continue
@@ -652,33 +503,3 @@ def report_timestamp(now: datetime | None = None) -> datetime:
     now = now or datetime.now(UTC)
     ns = int(now.timestamp()) * 1_000_000_000 + now.microsecond * 1000
     return round_second(ns)
-
-
-# ------------------------------------------------------------------ one call from storage
-
-
-def quarterly_report(
-    source: str | Path | duckdb.DuckDBPyConnection,
-    broker: str,
-    year: int,
-    quarter: int,
-    **options: Any,
-) -> HeldOrderRoutingReport:
-    """:func:`held_order_routing_report` over the tables :func:`load_tables` reads from
-    ``source`` (a simulator output directory or a DuckDB file/connection)."""
-    first, last = quarter_bounds(year, quarter)
-    tables = load_tables(source, broker=broker, start=first, end=last)
-    return held_order_routing_report(tables, broker, year, quarter, **options)
-
-
-def customer_report(
-    source: str | Path | duckdb.DuckDBPyConnection,
-    broker: str,
-    customer: str,
-    start: date | str,
-    end: date | str,
-    **options: Any,
-) -> CustomerRoutingReport:
-    """:func:`customer_routing_report` over only the customer's rows of ``source``."""
-    tables = load_tables(source, broker=broker, customer=customer, start=start, end=end)
-    return customer_routing_report(tables, broker, customer, start, end, **options)

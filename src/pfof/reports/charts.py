@@ -76,8 +76,9 @@ def measured_marketable(quality: pl.DataFrame) -> pl.DataFrame:
 def group_small_venues(quality: pl.DataFrame, min_share: float = 0.01) -> pl.DataFrame:
     """``quality`` with every venue that received less than ``min_share`` of the measured
     marketable orders renamed ``OTHER_VENUES`` (charts stay readable; tables keep all)."""
-    counts = measured_marketable(quality).group_by("venue").len()
-    total = counts.get_column("len").sum() or 1
+    measured = measured_marketable(quality)
+    counts = measured.group_by("venue").len()
+    total = measured.height or 1  # the sum of the counts: every measured order has a venue
     small = counts.filter(pl.col("len") < min_share * total).get_column("venue").to_list()
     if len(small) < 2:
         return quality

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from plotly.offline import get_plotlyjs
 
 import pfof
 from pfof.engine.counterfactual import Comparison, total_payments, total_price_improvement
+from pfof.model.money import format_usd
 from pfof.reports import charts
 
 _CONFIG = {"displaylogo": False, "responsive": True}
@@ -41,15 +41,6 @@ class ReportInput:
     #: (what, path relative to the report) of files written alongside it
     files: Sequence[tuple[str, str]] = ()
     notes: Sequence[str] = field(default_factory=tuple)
-
-
-def usd(value: float | Decimal, signed: bool = False) -> str:
-    """Dollars with cents and thousands separators, rounded half-even at output only."""
-    cents = Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_EVEN)
-    if cents == 0:
-        cents = Decimal("0.00")  # no "-0.00"
-    sign = "+" if signed and cents > 0 else ""
-    return f"{sign}-${-cents:,}" if cents < 0 else f"{sign}${cents:,}"
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -87,21 +78,21 @@ def headline(data: ReportInput) -> list[tuple[str, str]]:
     marketable = q.filter(pl.col("order_type").is_in(charts.MARKETABLE))
     rows = [
         ("Orders", f"{q.height:,} ({marketable.height:,} market or marketable limit)"),
-        ("Shares executed", _num(q.get_column("executed_qty").sum())),
-        ("Customers' price improvement (marketable orders)", usd(total_price_improvement(q))),
-        ("Broker's net payment for order flow", usd(total_payments(_frame(data.payments)))),
+        ("Shares executed", _num(float(q.get_column("executed_qty").sum()))),
+        (
+            "Customers' price improvement (marketable orders)",
+            format_usd(total_price_improvement(q)),
+        ),
+        ("Broker's net payment for order flow", format_usd(total_payments(_frame(data.payments)))),
     ]
     c = data.comparison
     if c is not None:
+        alt = c.alternative
+        pi, pi_gain = format_usd(alt.price_improvement_usd), format_usd(c.pi_gain_usd, signed=True)
+        pfof, pfof_change = format_usd(alt.pfof_usd), format_usd(c.pfof_change_usd, signed=True)
         rows += [
-            (
-                f"Price improvement under {c.alternative.label}",
-                f"{usd(c.alternative.price_improvement_usd)} ({usd(c.pi_gain_usd, True)})",
-            ),
-            (
-                f"Net PFOF under {c.alternative.label}",
-                f"{usd(c.alternative.pfof_usd)} ({usd(c.pfof_change_usd, True)})",
-            ),
+            (f"Price improvement under {alt.label}", f"{pi} ({pi_gain})"),
+            (f"Net PFOF under {alt.label}", f"{pfof} ({pfof_change})"),
         ]
     return rows
 
@@ -112,7 +103,7 @@ def _venue_rows(stats: pl.DataFrame) -> list[list[str]]:
             str(r["venue"]),
             f"{r['orders']:,}",
             _num(r["shares"]),
-            usd(r["pi_usd"]),
+            format_usd(r["pi_usd"]),
             _num(r["pi_cents"], 3),
             _pct(r["improved"]),
             _num(r["quoted_cents"], 3),
@@ -138,7 +129,11 @@ def _payment_rows(payments: pl.DataFrame) -> list[list[str]]:
         .sort(["total", "venue"], descending=[True, False])
     )
     return [
-        [str(r["venue"]), *(usd(r[t] or 0) for t in charts.ORDER_TYPES), usd(r["total"])]
+        [
+            str(r["venue"]),
+            *(format_usd(r[t] or 0) for t in charts.ORDER_TYPES),
+            format_usd(r["total"]),
+        ]
         for r in sums.iter_rows(named=True)
     ]
 
@@ -148,17 +143,29 @@ def _comparison_rows(c: Comparison) -> list[list[str]]:
     rows = [
         [
             "Price improvement, marketable orders",
-            usd(a.price_improvement_usd),
-            usd(b.price_improvement_usd),
-            usd(c.pi_gain_usd, True),
+            format_usd(a.price_improvement_usd),
+            format_usd(b.price_improvement_usd),
+            format_usd(c.pi_gain_usd, signed=True),
         ]
     ]
     for t in charts.MARKETABLE:
         if t in a.pi_by_order_type or t in b.pi_by_order_type:
             pa_, pb = a.pi_by_order_type.get(t, 0.0), b.pi_by_order_type.get(t, 0.0)
-            rows.append([f"  {charts.ORDER_TYPES[t][0]}", usd(pa_), usd(pb), usd(pb - pa_, True)])
+            rows.append(
+                [
+                    f"  {charts.ORDER_TYPES[t][0]}",
+                    format_usd(pa_),
+                    format_usd(pb),
+                    format_usd(pb - pa_, signed=True),
+                ]
+            )
     rows.append(
-        ["Broker's net PFOF", usd(a.pfof_usd), usd(b.pfof_usd), usd(c.pfof_change_usd, True)]
+        [
+            "Broker's net PFOF",
+            format_usd(a.pfof_usd),
+            format_usd(b.pfof_usd),
+            format_usd(c.pfof_change_usd, signed=True),
+        ]
     )
     rows.append(
         [

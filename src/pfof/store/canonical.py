@@ -8,21 +8,22 @@ loading the same day again is a no-op. Timestamps keep their nanoseconds
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from pfof.errors import InputError
 from pfof.model.ground_truth import GROUND_TRUTH
 from pfof.model.tables import CANONICAL
+from pfof.store import layout
+from pfof.store.dataset import read_part
+from pfof.store.schema import connect
 
 #: Every table this module knows how to load, canonical first.
 SCHEMAS: dict[str, pa.Schema] = {**CANONICAL, **GROUND_TRUTH}
-_PARTITION = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
 
 def duckdb_type(t: pa.DataType) -> str:
@@ -119,34 +120,33 @@ def replace_broker_rows(con: duckdb.DuckDBPyConnection, name: str, table: pa.Tab
 def load_parquet_dir(
     out_dir: str | Path, db: str | Path | duckdb.DuckDBPyConnection, source: str | None = None
 ) -> dict[str, int]:
-    """Load a ``pfof simulate`` output directory into DuckDB; returns rows inserted per
-    table. Day partitions already loaded from the same source are skipped."""
+    """Load a dataset folder (:mod:`pfof.store.layout`, as ``pfof simulate`` writes it) into
+    DuckDB; returns rows inserted per table. Day partitions already loaded from the same
+    source are skipped.
+
+    Raises :class:`~pfof.errors.InputError` naming the folder or file that is missing or
+    unreadable, :class:`~pfof.errors.StoreError` when the DuckDB file cannot be opened.
+    """
     out = Path(out_dir)
     if not out.is_dir():
-        raise FileNotFoundError(f"{out}: not a directory")
-    con = db if isinstance(db, duckdb.DuckDBPyConnection) else duckdb.connect(str(db))
+        raise InputError(f"{out}: no such folder: expected a dataset folder ROOT/<table>/date=...")
+    con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db)
     source = source or str(out.resolve())
     counts: dict[str, int] = {}
     try:
         days: dict[date, dict[str, Path]] = {}
         for name in SCHEMAS:
-            folder = out / name
-            if not folder.is_dir():
-                continue
-            for part in sorted(folder.iterdir()):
-                m = _PARTITION.match(part.name)
-                if not m:
-                    raise ValueError(f"{part}: expected a partition folder named date=YYYY-MM-DD")
-                days.setdefault(date.fromisoformat(m.group(1)), {})[name] = part
+            for day, part in layout.day_parts(out, name).items():
+                days.setdefault(day, {})[name] = part
         for day in sorted(days):
-            tables = {name: pq.read_table(p) for name, p in days[day].items()}
+            tables = {name: read_part(p) for name, p in days[day].items()}
             if load_day(con, day, tables, source):
                 for name, t in tables.items():
                     counts[name] = counts.get(name, 0) + t.num_rows
         for name in ("arrangements", "payments"):
-            path = out / f"{name}.parquet"
+            path = layout.table_file(out, name)
             if path.exists():
-                table = pq.read_table(path)
+                table = read_part(path)
                 replace_broker_rows(con, name, table)
                 counts[name] = table.num_rows
     finally:

@@ -13,15 +13,17 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
 
+from pfof.errors import Issue, StoreError
 from pfof.formats.archives import ArchiveLimits, Candidate, walk
 from pfof.model.enums import ReportKind
+from pfof.model.market_time import year_quarter
 from pfof.model.reports606 import (
     B3_VENUE_FIELDS,
     A1Cell,
@@ -30,7 +32,7 @@ from pfof.model.reports606 import (
     NotHeldHandlingReport,
     a1_cells,
 )
-from pfof.store.schema import ensure_schema
+from pfof.store.schema import connect, ensure_schema
 
 Status = Literal["ingested", "skipped", "rejected"]
 #: ``reader(stream) -> ReadResult``-like object with kind, report, warnings, strict_valid.
@@ -41,7 +43,7 @@ _NUM_B3 = pa.decimal128(38, 18)
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class FileOutcome:
     """What happened to one file (or archive member, or path that could not be read)."""
 
     path: str
@@ -58,21 +60,23 @@ class Outcome:
 
 @dataclass(slots=True)
 class IngestSummary:
-    outcomes: list[Outcome] = field(default_factory=list)
+    """Every file's :class:`FileOutcome` of one :func:`ingest` call, in the order met."""
 
-    def _with(self, status: Status) -> list[Outcome]:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def _with(self, status: Status) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == status]
 
     @property
-    def ingested(self) -> list[Outcome]:
+    def ingested(self) -> list[FileOutcome]:
         return self._with("ingested")
 
     @property
-    def skipped(self) -> list[Outcome]:
+    def skipped(self) -> list[FileOutcome]:
         return self._with("skipped")
 
     @property
-    def rejected(self) -> list[Outcome]:
+    def rejected(self) -> list[FileOutcome]:
         return self._with("rejected")
 
     @property
@@ -82,26 +86,47 @@ class IngestSummary:
 
 def default_reader(stream: io.BytesIO) -> Any:
     """The lenient Rule 606 reader of :mod:`pfof.formats.sec606`."""
-    from pfof.formats.sec606 import read_report
+    from pfof.formats.sec606 import read_606
 
-    return read_report(stream, mode="lenient")
+    return read_606(stream)
 
 
 def ingest(
-    con: duckdb.DuckDBPyConnection,
-    paths: Iterable[str | os.PathLike[str]],
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    db: str | os.PathLike[str] | duckdb.DuckDBPyConnection,
     *,
+    progress: Callable[[FileOutcome], None] | None = None,
     reader: Reader = default_reader,
     limits: ArchiveLimits | None = None,
-    progress: Callable[[Outcome], None] | None = None,
 ) -> IngestSummary:
-    """Ingest every 606 report under ``paths`` into ``con``; never raises for a bad file.
+    """Ingest every 606 report under ``paths`` (files, folders, zips) into the store ``db``.
 
-    ``progress`` is called once per file (or skipped archive member) after its outcome is known.
+    ``db`` is a DuckDB file (created if needed, closed afterwards) or an open connection (left
+    open). A bad file never raises: it is recorded as rejected and the others go on.
+    ``progress`` is called once per file (or skipped archive member) after its outcome is
+    known. Raises :class:`~pfof.errors.StoreError` when the store cannot be opened.
+
+    >>> import pfof
+    >>> summary = pfof.ingest(["reports/", "finra-2024Q2.zip"], "pfof.duckdb")  # doctest: +SKIP
+    >>> len(summary.ingested), len(summary.skipped), len(summary.rejected)  # doctest: +SKIP
+    (48, 0, 1)
     """
-    ensure_schema(con)
+    if isinstance(paths, duckdb.DuckDBPyConnection):
+        raise TypeError("ingest(paths, db): the paths come first, then the store")
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    if not isinstance(db, duckdb.DuckDBPyConnection):
+        con = connect(db)
+        try:
+            return ingest(paths, con, progress=progress, reader=reader, limits=limits)
+        finally:
+            con.close()
+    try:
+        ensure_schema(db)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot write the store's schema: {exc}") from exc
     summary = IngestSummary()
-    for outcome in _outcomes(con, paths, reader, limits):
+    for outcome in _outcomes(db, paths, reader, limits):
         summary.outcomes.append(outcome)
         if progress is not None:
             progress(outcome)
@@ -113,12 +138,12 @@ def _outcomes(
     paths: Iterable[str | os.PathLike[str]],
     reader: Reader,
     limits: ArchiveLimits | None,
-) -> Iterator[Outcome]:
+) -> Iterator[FileOutcome]:
     for entry in walk(paths, limits):
         if isinstance(entry, Candidate):
             yield ingest_one(con, entry.path, _read(entry), reader=reader)
         else:
-            yield Outcome(entry.path, "rejected" if entry.error else "skipped", entry.reason)
+            yield FileOutcome(entry.path, "rejected" if entry.error else "skipped", entry.reason)
 
 
 def _read(entry: Candidate) -> bytes | OSError:
@@ -134,28 +159,28 @@ def ingest_one(
     data: bytes | OSError,
     *,
     reader: Reader = default_reader,
-) -> Outcome:
+) -> FileOutcome:
     """Ingest one file's bytes under the display name ``path`` (one transaction)."""
     if isinstance(data, OSError):
-        return Outcome(path, "rejected", f"cannot read file: {data}")
+        return FileOutcome(path, "rejected", f"cannot read file: {data}")
     sha = hashlib.sha256(data).hexdigest()
     # fetchall, not fetchone: DuckDB refuses the next statement while a result is unfinished
     rows = con.execute("SELECT path FROM sources WHERE sha256 = ?", [sha]).fetchall()
     known = rows[0] if rows else None
     if known is not None:
-        return Outcome(path, "skipped", f"already ingested (as {known[0]})", sha256=sha)
+        return FileOutcome(path, "skipped", f"already ingested (as {known[0]})", sha256=sha)
     stream = io.BytesIO(data)
     stream.name = path  # readers name the file in their messages
     try:
         result = reader(stream)
     except Exception as exc:  # any reader failure rejects this file only
-        return Outcome(path, "rejected", str(exc) or type(exc).__name__, sha256=sha)
+        return FileOutcome(path, "rejected", str(exc) or type(exc).__name__, sha256=sha)
     kind, broker, year, quarter = _identity(result.report)
     warnings = [_issue_json(w) for w in result.warnings]
     try:
         table_name, table = report_table(sha, result.report)
     except Exception as exc:
-        return Outcome(path, "rejected", str(exc), sha256=sha)
+        return FileOutcome(path, "rejected", str(exc), sha256=sha)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -179,8 +204,8 @@ def ingest_one(
         con.execute("ROLLBACK")
         if not isinstance(exc, Exception):
             raise
-        return Outcome(path, "rejected", f"cannot store: {exc}", sha256=sha)
-    return Outcome(
+        return FileOutcome(path, "rejected", f"cannot store: {exc}", sha256=sha)
+    return FileOutcome(
         path,
         "ingested",
         sha256=sha,
@@ -197,14 +222,12 @@ def _identity(report: Any) -> tuple[ReportKind, str, int, int | None]:
     if isinstance(report, HeldOrderRoutingReport):
         return ReportKind.A1, report.bd, report.year, report.qtr
     kind = ReportKind.B1 if isinstance(report, CustomerRoutingReport) else ReportKind.B3
-    start = report.start_date
-    return kind, report.bd, start.year, (start.month - 1) // 3 + 1
+    return kind, report.bd, *year_quarter(report.start_date)
 
 
 def _issue_json(issue: Any) -> Any:
-    if is_dataclass(issue) and not isinstance(issue, type):
-        return {k: v for k, v in asdict(issue).items() if v is not None}
-    return str(issue)
+    """An :class:`~pfof.errors.Issue` as its JSON fields; another reader's warning as text."""
+    return issue.as_dict() if isinstance(issue, Issue) else str(issue)
 
 
 def report_table(sha: str, report: Any) -> tuple[str, pa.Table]:

@@ -11,8 +11,11 @@ with more places is rejected rather than rounded.
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 
+from pfof.errors import StoreError
 from pfof.model.reports606 import B3_VENUE_FIELDS
 
 SCHEMA_VERSION = 1
@@ -94,11 +97,32 @@ CREATE TABLE IF NOT EXISTS venues_606b3 (
 REPORT_TABLES: tuple[str, ...] = ("disclosures_606", "routes_606b1", "venues_606b3")
 
 
-def connect(path: str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) a pfof DuckDB file with the schema in place."""
-    con = duckdb.connect(path, read_only=read_only)
+def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) a pfof DuckDB file with the schema in place.
+
+    ``read_only`` opens an existing file as it is (no schema written), so that several
+    processes may read it at once. Raises :class:`~pfof.errors.StoreError` naming the file
+    when it cannot be opened (missing in read-only mode, locked by another process, not a
+    DuckDB file) or its schema cannot be written.
+
+    >>> import pfof
+    >>> con = pfof.connect("pfof.duckdb")           # doctest: +SKIP
+    >>> con.sql("SELECT count(*) FROM sources").fetchall()  # doctest: +SKIP
+    [(0,)]
+    """
+    name = os.fspath(path)
+    if read_only and name != ":memory:" and not os.path.exists(name):
+        raise StoreError(f"{name}: no such DuckDB file")
+    try:
+        con = duckdb.connect(name, read_only=read_only)
+    except duckdb.Error as exc:
+        raise StoreError(f"{name}: cannot open as a DuckDB store: {exc}") from exc
     if not read_only:
-        ensure_schema(con)
+        try:
+            ensure_schema(con)
+        except duckdb.Error as exc:
+            con.close()
+            raise StoreError(f"{name}: cannot write the store's schema: {exc}") from exc
     return con
 
 
