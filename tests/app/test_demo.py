@@ -19,9 +19,8 @@ from plotly.offline import get_plotlyjs
 from typer.testing import CliRunner
 
 from pfof.cli import app
-from pfof.formats.sec605 import check_file
-from pfof.formats.sec605_summary import validate_summary
-from pfof.formats.sec606 import read_report
+from pfof.formats.sec605 import read_605
+from pfof.formats.sec606 import read_606
 from pfof.model.reports606 import a1_cells
 from pfof.sim.config import SimConfig
 from pfof.sim.peer_disclosures import BROKERS
@@ -59,7 +58,7 @@ def test_demo_stores_strict_valid_reports_and_compares_brokers(demo) -> None:
     assert len(files) == 2 * len(BROKERS)
     expected: dict[str, Decimal] = {}
     for path in files:
-        report = read_report(path, mode="strict")
+        report = read_606(path, strict=True)
         assert report.strict_valid
         total = sum((c.net_payment_usd or Decimal(0) for c in a1_cells(report.report)), Decimal(0))
         expected[report.report.bd] = expected.get(report.report.bd, Decimal(0)) + total
@@ -95,8 +94,8 @@ def test_demo_writes_every_promised_file(demo) -> None:
         f"{w}202610{suffix}" for w in broker.wholesalers for suffix in (".csv", "_detailed.txt")
     )
     xml = sorted((out / "reports" / "606").glob("*.xml"))
-    assert [p.name for p in xml] == ["Demo_Brokerage_2026Q4.xml"]
-    report = read_report(xml[0], mode="strict")
+    assert [p.name for p in xml] == ["Demo_Brokerage_simulated_2026Q4.xml"]
+    report = read_606(xml[0], strict=True)
     assert report.strict_valid and report.report.bd == broker.name
     assert (report.report.year, report.report.qtr) == (2026, 4)
 
@@ -105,16 +104,14 @@ def test_demo_605_files_pass_pfofs_validators(demo) -> None:
     out, _ = demo
     rows = 0
     for path in sorted((out / "reports" / "605").glob("*.csv")):
-        parsed = validate_summary(path)
-        assert parsed.valid, parsed.errors[:3]
+        parsed = read_605(path, kind="summary")  # raises if the file has an error
         assert {(r.participant, r.entity, r.rpt_date) for r in parsed.records} <= {
             ("T", path.name[:4], 202610)
         }
         rows += len(parsed.records)
     assert rows > 0  # the wholesalers that executed market/marketable orders have rows
     for path in sorted((out / "reports" / "605").glob("*_detailed.txt")):
-        checked = check_file(path, kind="detailed")
-        assert checked.valid, checked.errors[:3]
+        checked = read_605(path, kind="detailed")  # raises if the file has an error
         assert checked.records and {r.entity for r in checked.records} == {path.name[:4]}
 
 
@@ -218,3 +215,34 @@ def test_demo_with_other_settings_replaces_the_simulation(tmp_path) -> None:
         finally:
             con.close()
         assert stored == quality == written.num_rows
+
+
+def test_demo_next_steps_name_a_605_file_with_data_rows_and_the_store(demo) -> None:
+    out, output = demo
+    tail = output[output.index("Next:") :]
+    (path,) = re.findall(r"pfof rule605 validate (\S+)", tail)
+    said = re.search(
+        r"\(amended Rule 605 (summary|detailed) report of (\w+): ([\d,]+) rows\)", tail
+    )
+    assert said is not None and Path(path).name.startswith(said.group(2))
+    records = read_605(path).records
+    assert records and int(said.group(3).replace(",", "")) == len(records)
+    assert f"pfof brokers --db {out / 'pfof.duckdb'}" in tail
+
+
+def test_demo_output_reads_at_80_columns(demo) -> None:
+    out, first = demo
+    again = CliRunner().invoke(app, ["demo", "--out", str(out), *ARGS], env={"COLUMNS": "80"})
+    assert again.exit_code == 0, again.output
+    assert "…" not in again.output
+    assert max(len(line) for line in again.output.splitlines() if "│" in line) <= 80
+    # a long name may wrap inside its cell: read the cells' words in order
+    flat = " ".join(re.sub(r"[│┃]", " ", again.output).split())
+    for broker in BROKERS:
+        assert broker.name in flat
+    for figure in ("Customers' price", "Broker's payment for", "Net PFOF", "S&P 500"):
+        assert figure in flat
+    # the headline's dollar figures are those of the wide run
+    wide = next(line for line in first.splitlines() if "Customers' price improvement" in line)
+    narrow = next(line for line in again.output.splitlines() if "Customers' price" in line)
+    assert _dollars(narrow) == _dollars(wide)

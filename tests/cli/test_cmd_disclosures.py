@@ -11,12 +11,14 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from pfof.cli import app
-from pfof.engine.disclosures import BROKER_QUARTER_COLUMNS
+from pfof.engine.broker_comparison import BROKER_QUARTER_COLUMNS
 
 runner = CliRunner()
 
 
-def test_ingest_then_brokers_json_csv_and_table(shared_606: Path, tmp_path: Path) -> None:
+def test_ingest_then_brokers_give_the_schwab_2020_total_as_json_csv_and_table(
+    shared_606: Path, tmp_path: Path
+) -> None:
     db = tmp_path / "cli.duckdb"
     result = runner.invoke(
         app, ["ingest", str(shared_606 / "schwab"), str(shared_606 / "firstrade"), "--db", str(db)]
@@ -67,6 +69,6 @@ def test_ingest_reports_rejections_and_exits_1(shared_606: Path, tmp_path: Path)
     assert "rMonthly[mon=4]/rOptions/rVenues/rVenue[1]/name" in result.output
 
 
-def test_brokers_without_a_store_is_a_clear_error(tmp_path: Path) -> None:
+def test_brokers_without_a_store_exits_2_saying_no_such_store(tmp_path: Path) -> None:
     result = runner.invoke(app, ["brokers", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2 and "no such store" in result.output

@@ -45,7 +45,9 @@ def _order(oid: str, ts: int, side: str = "buy") -> dict:
     }
 
 
-def test_quality_command_from_venue_quotes(tmp_path: Path) -> None:
+def test_quality_command_consolidates_quotes_and_writes_what_the_engine_measures(
+    tmp_path: Path,
+) -> None:
     quotes = [
         {
             "symbol": "A",
@@ -109,7 +111,9 @@ def test_quality_command_from_venue_quotes(tmp_path: Path) -> None:
     assert written.column("price_improvement_per_share").to_pylist()[0] == pytest.approx(0.01)
 
 
-def test_quality_command_reports_bad_rows(tmp_path: Path) -> None:
+def test_quality_command_names_the_day_and_table_the_engine_refuses_in_one_line(
+    tmp_path: Path,
+) -> None:
     _write(
         tmp_path,
         "nbbo",
@@ -119,5 +123,7 @@ def test_quality_command_reports_bad_rows(tmp_path: Path) -> None:
     )
     _write(tmp_path, "orders", "2026-01-02", [_order("o1", T0), _order("o1", T0)], ORDERS)
     result = CliRunner().invoke(app, ["quality", str(tmp_path)])
-    assert result.exit_code == 1
-    assert "date=2026-01-02" in result.output and "nbbo: missing column(s)" in result.output
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: {tmp_path}: date=2026-01-02: ")
+    assert "nbbo: missing column(s)" in line

@@ -10,48 +10,56 @@ writes is checked with pfof's own validators first. The CLI only prints what it 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from pfof import __version__
 from pfof.engine.aggregate605 import detailed_rows, summary_rows
-from pfof.engine.counterfactual import Comparison, Outcome, compare, outcome
-from pfof.engine.generate606 import held_order_routing_report, load_tables, quarter_bounds
+from pfof.engine.counterfactual import Comparison, RoutingOutcome, compare, outcome
+from pfof.engine.generate606 import held_order_routing_report
 from pfof.engine.quality import order_quality
 from pfof.engine.routing import received_by_market_center, with_first_venue
-from pfof.formats.sec605 import check_file
+from pfof.errors import PfofError
+from pfof.formats.sec605 import validate_605
 from pfof.formats.sec605_detailed import write_detailed
 from pfof.formats.sec605_summary import write_summary
-from pfof.formats.sec606 import schema_violations, write_report
+from pfof.formats.sec606 import validate_606, write_606
+from pfof.model.market_time import MARKET_TZ, previous_quarter, quarter_bounds, year_quarter
+from pfof.model.money import CENT, dec_str
 from pfof.model.tables import FILLS, NBBO, ORDERS, PAYMENTS, ROUTES
 from pfof.reports.html import ReportInput, write_html
 from pfof.sim.brokers import RoutingPolicy
 from pfof.sim.calendar import Session
 from pfof.sim.config import SimConfig
+from pfof.sim.market_centers import WHOLESALERS
 from pfof.sim.peer_disclosures import BROKERS, quarter_report
 from pfof.sim.rerouting import ReroutedRun, same_orders
 from pfof.sim.run import simulate
 from pfof.store import canonical, queries
+from pfof.store.dataset import write_day
 from pfof.store.ingest import IngestSummary, ingest
+from pfof.store.order_logs import load_order_logs
 from pfof.store.schema import connect
 
 #: ``progress(step, done, total)``: called as each step advances.
 Progress = Callable[[str, int, int], None]
 
-MARKET_TZ = "America/New_York"
 #: Rule 605 designated participant of off-exchange market centers (FINRA).
 FINRA = "T"
 ALTERNATIVE = RoutingPolicy.BEST_PI
+#: Names of the simulator's fictitious wholesalers for the 606 venue rows (MPID -> name).
+SIMULATED_VENUES = {w.mpid: w.name for w in WHOLESALERS}
 #: The simulator writes every change of the NBBO, so the quote in force at receipt is valid
 #: however old it is: no staleness cut-off (illiquid names may not requote for minutes).
 STALE = None
@@ -70,12 +78,21 @@ def _quarters(end_year: int, end_quarter: int, count: int) -> list[tuple[int, in
     year, quarter = end_year, end_quarter
     for _ in range(count):
         out.append((year, quarter))
-        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+        year, quarter = previous_quarter(year, quarter)
     return out[::-1]
 
 
-class DemoError(Exception):
+class DemoError(PfofError):
     """A step produced something invalid; the demo stops and says which file and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class DemoFile:
+    """A report the demo wrote: what it is, where, and how many data rows it holds."""
+
+    what: str
+    path: Path
+    rows: int
 
 
 @dataclass
@@ -93,6 +110,14 @@ class Month:
     alt_quality: list[pa.Table] = field(default_factory=list)
     alt_routes: list[pa.Table] = field(default_factory=list)
     alt_payments: pa.Table | None = None
+
+
+def _source(config: SimConfig) -> str:
+    """The store's provenance of this simulation: its settings in words and a digest of all
+    of them (and of pfof's version), so that a store left by other settings, or by another
+    version of the simulator, is never taken for this run's."""
+    digest = hashlib.sha256(f"{__version__} {config!r}".encode()).hexdigest()[:12]
+    return f"pfof demo: seed {config.seed}, {config.days} days from {config.start} ({digest})"
 
 
 def _quality_source(source: str) -> str:
@@ -177,9 +202,7 @@ def _measure(
     for done, session in enumerate(month.sessions, start=1):
         t = _day(con, broker, session.day)
         quality = order_quality(t["orders"], t["fills"], t["nbbo"], stale_after_ns=STALE)
-        target = data / "order_quality" / f"date={session.day.isoformat()}" / "part-0.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(quality, target)
+        write_day(quality, data / "order_quality", session.day)
         canonical.load_day(con, session.day, {"order_quality": quality}, _quality_source(source))
         month.quality.append(with_first_venue(quality, t["routes"]))
         month.routes.append(t["routes"])
@@ -215,11 +238,10 @@ def _yyyymm(d: date) -> int:
     return d.year * 100 + d.month
 
 
-def _write_605(month: Month, wholesalers: tuple[str, ...], folder: Path) -> list[tuple[str, Path]]:
+def _write_605(month: Month, wholesalers: tuple[str, ...], folder: Path) -> list[DemoFile]:
     """Amended 605 summary and detailed files of each wholesaler (market center) and month,
     measured from the wholesaler's receipt; every file is checked with pfof's validators.
-    A summary with no market or marketable limit order holds its header row only.
-    Returns (description, path) of every file."""
+    A summary with no market or marketable limit order holds its header row only."""
     folder.mkdir(parents=True, exist_ok=True)
     orders = pa.concat_tables(month.mc_orders)
     quality = pa.concat_tables(month.mc_quality)
@@ -248,16 +270,24 @@ def _write_605(month: Month, wholesalers: tuple[str, ...], folder: Path) -> list
             write_summary(summary.rows, s_path)  # type: ignore[arg-type]
             write_detailed(detailed.rows, d_path)  # type: ignore[arg-type]
             for path, kind in ((s_path, "summary"), (d_path, "detailed")):
-                checked = check_file(path, kind=kind)  # type: ignore[arg-type]
+                checked = validate_605(path, kind=kind)  # type: ignore[arg-type]
                 if not checked.valid:
                     raise DemoError(
                         f"{path} is not a valid amended 605 {kind} file: {checked.errors[0]}"
                     )
             written += [
-                (f"amended Rule 605 summary report of {center}", s_path),
-                (f"amended Rule 605 detailed report of {center}", d_path),
+                DemoFile(f"amended Rule 605 summary report of {center}", s_path, len(summary.rows)),
+                DemoFile(
+                    f"amended Rule 605 detailed report of {center}", d_path, len(detailed.rows)
+                ),
             ]
     return written
+
+
+def _file_stem(name: str) -> str:
+    """A firm's name as part of a file name: "Demo Brokerage (simulated)" gives
+    "Demo_Brokerage_simulated" (no characters a shell would need quoted)."""
+    return "_".join("".join(c if c.isalnum() else " " for c in name).split())
 
 
 def _write_606(
@@ -266,16 +296,18 @@ def _write_606(
     """The broker's 606(a)(1) XML for each quarter simulated, checked against the schema."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    quarters = sorted({(s.day.year, (s.day.month - 1) // 3 + 1) for s in month.sessions})
+    quarters = sorted({year_quarter(s.day) for s in month.sessions})
     last = month.sessions[-1]
     stamp = datetime.fromtimestamp(last.close_ns // 10**9, UTC)
     for year, quarter in quarters:
         first, end = quarter_bounds(year, quarter)
-        tables = load_tables(con, broker=broker, start=first, end=end)
-        report = held_order_routing_report(tables, broker, year, quarter, timestamp=stamp)
-        xml = write_report(report)
-        path = folder / f"{broker.replace(' ', '_')}_{year}Q{quarter}.xml"
-        problems = schema_violations(xml)
+        tables = load_order_logs(con, broker=broker, start=first, end=end)
+        report = held_order_routing_report(
+            tables, broker, year, quarter, timestamp=stamp, venue_names=SIMULATED_VENUES
+        )
+        xml = write_606(report)
+        path = folder / f"{_file_stem(broker)}_{year}Q{quarter}.xml"
+        problems = validate_606(xml, strict=True).errors
         if problems:
             raise DemoError(f"{path}: the 606(a)(1) report breaks the SEC schema: {problems[0]}")
         path.write_bytes(xml)
@@ -284,13 +316,13 @@ def _write_606(
 
 
 def _cents(value: float | Decimal) -> str:
-    return str(Decimal(str(value)).quantize(Decimal("0.01"), ROUND_HALF_EVEN))
+    return dec_str(Decimal(str(value)), CENT) or "0.00"
 
 
 def _headline_json(comparison: Comparison) -> dict[str, Any]:
     """The headline's figures (dollars as strings rounded to the cent, PFOF exact)."""
 
-    def side(o: Outcome) -> dict[str, Any]:
+    def side(o: RoutingOutcome) -> dict[str, Any]:
         return {
             "label": o.label,
             "price_improvement_usd": _cents(o.price_improvement_usd),
@@ -316,11 +348,11 @@ def _disclosures(out: Path, quarters: int, seed: int) -> tuple[IngestSummary, pa
     for broker in BROKERS:
         for year, quarter in _quarters(2026, 3, quarters):
             report = quarter_report(broker, year, quarter, seed)
-            name = broker.name.replace(" ", "_")
-            (xml_dir / f"{name}_{year}Q{quarter}.xml").write_bytes(write_report(report))
+            name = _file_stem(broker.name)
+            (xml_dir / f"{name}_{year}Q{quarter}.xml").write_bytes(write_606(report))
     con = connect(str(out / "pfof.duckdb"))
     try:
-        return ingest(con, [xml_dir]), queries.disclosure_cells(con)
+        return ingest([xml_dir], con), queries.disclosure_cells(con)
     finally:
         con.close()
 
@@ -334,34 +366,61 @@ class DemoResult:
     period: str
     orders: int
     comparison: Comparison
-    files_605: list[tuple[str, Path]]
+    files_605: list[DemoFile]
     files_606: list[Path]
     disclosures: IngestSummary
     disclosure_cells: pa.Table
+    disclosure_brokers: int
     disclosure_quarters: int
+    #: What ``report.html`` was rendered from (per-order quality, payments, comparison).
+    report: ReportInput
+
+    @property
+    def store(self) -> Path:
+        """The DuckDB store of all of it."""
+        return self.out / "pfof.duckdb"
+
+    @property
+    def example_605(self) -> DemoFile | None:
+        """A Rule 605 file worth opening: the first summary with data rows, else the first
+        file with any (a summary of a wholesaler without covered orders is a header only)."""
+        with_rows = [f for f in self.files_605 if f.rows]
+        summaries = [f for f in with_rows if f.path.suffix == ".csv"]
+        candidates = summaries or with_rows
+        return candidates[0] if candidates else None
 
 
 def run_demo(
-    out: Path,
+    out: str | Path,
     *,
     seed: int = 0,
     days: int | None = None,
     quarters: int = 4,
+    config: SimConfig | None = None,
     progress: Progress | None = None,
 ) -> DemoResult:
     """Run the whole demo into ``out``; raises :class:`DemoError` when a file would be invalid.
 
-    ``out/data`` and ``out/reports`` are rewritten on every run; the store keeps rows of a
-    previous run with the same settings and drops those of other settings.
+    ``config`` is the simulation (default ``SimConfig.demo(seed=seed)``; its first broker is
+    the one measured), ``days`` shortens it; ``seed`` also seeds the other brokers' synthetic
+    606 disclosures, ``quarters`` of each. ``out/data`` and ``out/reports`` are rewritten on
+    every run; the store keeps rows of a previous run with the same settings and drops those
+    of other settings.
+
+    >>> import pfof
+    >>> result = pfof.run_demo("pfof-demo", days=5)      # doctest: +SKIP
+    >>> result.comparison.pi_gain_usd > 0                 # doctest: +SKIP
+    True
     """
+    out = Path(out)
     report = progress or (lambda step, done, total: None)
-    config = SimConfig.demo(seed=seed)
+    config = config or SimConfig.demo(seed=seed)
     if days is not None:
         config = replace(config, days=days)
     broker_cfg = config.brokers[0]
     broker = broker_cfg.name
     data, reports = out / "data", out / "reports"
-    source = f"pfof demo: seed {config.seed}, {config.days} days from {config.start}"
+    source = _source(config)
     month = Month()
     for folder in (data, reports):
         if folder.is_dir():
@@ -406,7 +465,7 @@ def run_demo(
         if (first.year, first.month) == (last.year, last.month)
         else f"{first} to {last}"
     ) + f" ({len(month.sessions)} trading days)"
-    files = [(what, f"reports/605/{p.name}") for what, p in files_605]
+    files = [(f.what, f"reports/605/{f.path.name}") for f in files_605]
     files += [
         ("the broker's Rule 606(a)(1) report (XML)", f"reports/606/{p.name}") for p in files_606
     ]
@@ -417,31 +476,31 @@ def run_demo(
         ("DuckDB store: simulated tables, order quality, 606 disclosures", "pfof.duckdb"),
     ]
     report("writing the HTML report", 0, 1)
-    write_html(
-        ReportInput(
-            title="Payment for order flow and execution quality",
-            broker=f"{broker} (simulated)",
-            period=period,
-            quality=quality,
-            payments=payments,
-            comparison=comparison,
-            files=files,
-            notes=REPORT_NOTES,
-        ),
-        out / "report.html",
+    html_input = ReportInput(
+        title="Payment for order flow and execution quality",
+        broker=broker,  # the simulated broker's name says "(simulated)"
+        period=period,
+        quality=quality,
+        payments=payments,
+        comparison=comparison,
+        files=files,
+        notes=REPORT_NOTES,
     )
+    write_html(html_input, out / "report.html")
     (out / "headline.json").write_text(json.dumps(_headline_json(comparison), indent=2) + "\n")
     report("writing the HTML report", 1, 1)
     summary, cells = _disclosures(out, quarters, seed)
     return DemoResult(
-        out,
-        broker,
-        period,
-        quality.num_rows,
-        comparison,
-        files_605,
-        files_606,
-        summary,
-        cells,
-        quarters,
+        out=out,
+        broker=broker,
+        period=period,
+        orders=quality.num_rows,
+        comparison=comparison,
+        files_605=files_605,
+        files_606=files_606,
+        disclosures=summary,
+        disclosure_cells=cells,
+        disclosure_brokers=len(BROKERS),
+        disclosure_quarters=quarters,
+        report=html_input,
     )

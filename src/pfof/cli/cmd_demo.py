@@ -1,27 +1,21 @@
-"""``pfof demo``: the main job on the embedded default data, offline."""
+"""``pfof demo``: the main job on the embedded default data, offline.
+
+The pipeline is :func:`pfof.app.demo.run_demo`; this module shows its progress and prints
+what it returns, readable at 80 columns.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
-from pfof.app.demo import DemoError, DemoResult, run_demo
-from pfof.cli.cmd_disclosures import print_brokers
-from pfof.engine.disclosures import broker_quarters, venue_mapping
-from pfof.reports.html import usd
-from pfof.sim.peer_disclosures import BROKERS
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pfof.app.demo import DemoResult
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +48,18 @@ def demo_command(
     four other brokers' 606 disclosures into OUT/pfof.duckdb and compares them. OUT/data and
     OUT/reports are rewritten on every run.
     """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from pfof.app.demo import run_demo
+
     console = Console()
     bars = Progress(
         TextColumn("{task.description:<34}"),
@@ -69,24 +75,33 @@ def demo_command(
             tasks[step] = bars.add_task(step, total=total)
         bars.update(tasks[step], completed=done, total=total)
 
-    try:
-        with bars:
-            result = run_demo(out, seed=seed, days=days, quarters=quarters, progress=progress)
-    except DemoError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
-    _print(console, result)
+    with bars:
+        result = run_demo(out, seed=seed, days=days, quarters=quarters, progress=progress)
+    print_demo(console, result)
 
 
-def _print(console: Console, r: DemoResult) -> None:
+def print_demo(console: Console, r: DemoResult) -> None:
+    """The demo's outcome: the broker comparison, the headline, the files and what next."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from pfof.cli.cmd_disclosures import print_brokers
+    from pfof.engine.broker_comparison import broker_quarters
+    from pfof.engine.venue_identity import venue_mapping
+
     s = r.disclosures
     console.print(
-        f"\n[bold]Other brokers' Rule 606 disclosures[/] ({len(BROKERS)} x "
+        f"\n[bold]Other brokers' Rule 606 disclosures[/] ({r.disclosure_brokers} x "
         f"{r.disclosure_quarters} quarters): {len(s.ingested)} reports ingested, "
         f"{len(s.skipped)} already stored, {len(s.rejected)} rejected"
     )
     cells = r.disclosure_cells
-    print_brokers(broker_quarters(cells), venue_mapping(cells, only_merged=True))
+    print_brokers(
+        broker_quarters(cells),
+        venue_mapping(cells, only_merged=True),
+        tables=("payments", "rates"),
+        console=console,
+    )
     console.print()
     console.print(_headline(r))
     c = r.comparison
@@ -111,20 +126,32 @@ def _print(console: Console, r: DemoResult) -> None:
     listing.add_row("data/", "simulated canonical tables and per-order quality (Parquet)")
     listing.add_row("606/", "other brokers' 606 disclosures, compared above")
     listing.add_row("pfof.duckdb", "the DuckDB store of all of it")
-    console.print(f"\nFiles in {r.out}/")
+    console.print(f"\nFiles in {escape(str(r.out))}/")
     console.print(listing)
-    example = r.files_605[0][1] if r.files_605 else r.out / "reports" / "605" / "FILE"
+    console.print("Next:")
+    example = r.example_605
+    if example is not None:
+        console.print(
+            f"  pfof rule605 validate {escape(str(example.path))}\n"
+            f"    ({escape(example.what)}: {example.rows:,} rows)",
+            soft_wrap=True,
+        )
     console.print(
-        f"Next: `pfof rule605 validate {example}`, "
-        f"`pfof brokers --db {r.out / 'pfof.duckdb'} --json`"
+        f"  pfof brokers --db {escape(str(r.store))}\n"
+        "    (the whole broker comparison, from the store)",
+        soft_wrap=True,
     )
 
 
 def _headline(r: DemoResult) -> Table:
+    from rich.table import Table
+
+    from pfof.model.money import format_usd
+
     c = r.comparison
     a, b = c.actual, c.alternative
     table = Table(
-        title=f"{r.broker} (simulated), {r.period}, {r.orders:,} orders",
+        title=f"{r.broker}, {r.period}, {r.orders:,} orders",
         title_justify="left",
         header_style="bold",
     )
@@ -134,14 +161,14 @@ def _headline(r: DemoResult) -> Table:
     table.add_column("change", justify="right")
     table.add_row(
         "Customers' price improvement",
-        usd(a.price_improvement_usd),
-        usd(b.price_improvement_usd),
-        usd(c.pi_gain_usd, True),
+        format_usd(a.price_improvement_usd),
+        format_usd(b.price_improvement_usd),
+        format_usd(c.pi_gain_usd, signed=True),
     )
     table.add_row(
         "Broker's payment for order flow",
-        usd(a.pfof_usd),
-        usd(b.pfof_usd),
-        usd(c.pfof_change_usd, True),
+        format_usd(a.pfof_usd),
+        format_usd(b.pfof_usd),
+        format_usd(c.pfof_change_usd, signed=True),
     )
     return table

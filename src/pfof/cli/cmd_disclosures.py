@@ -1,79 +1,136 @@
-"""``pfof ingest``, ``pfof brokers`` and ``pfof venues``: the Rule 606 disclosure store."""
+"""``pfof ingest``, ``pfof brokers`` and ``pfof venues``: the Rule 606 disclosure store.
+
+Tables are laid out to read at 80 columns: each groups its rows by broker (or canonical
+venue) and holds a few figures; ``--wide`` prints the one-row-per-quarter tables of old.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-from rich.table import Table
 
-from pfof.engine.disclosures import (
-    BROKER_QUARTER_COLUMNS,
-    BrokerQuarter,
-    VenueSpelling,
-    broker_quarters,
-    venue_mapping,
-)
-from pfof.store import queries
-from pfof.store.ingest import IngestSummary, Outcome, ingest
-from pfof.store.schema import connect
+if TYPE_CHECKING:
+    import duckdb
+    from rich.console import Console
+    from rich.table import Table
+
+    from pfof.engine.broker_comparison import BrokerQuarter
+    from pfof.engine.venue_identity import VenueSpelling
+    from pfof.store.ingest import IngestSummary
 
 DEFAULT_DB = Path("pfof.duckdb")
 DbOption = Annotated[
     Path, typer.Option("--db", help="DuckDB file of the store (created by `pfof ingest`).")
 ]
+WideOption = Annotated[
+    bool,
+    typer.Option("--wide", help="One row per broker and quarter with every column (~170 wide)."),
+]
 
-#: The default output's tables: (title, [(record key, header)]).
-_PAYMENTS = (
-    "Net payment for order flow per broker and quarter (USD, Rule 606)",
-    [
-        ("broker", "Broker"),
-        ("period", "Quarter"),
-        ("total_usd", "Net PFOF"),
-        ("qoq_change_pct", "QoQ %"),
-        ("sp500_usd", "S&P 500"),
-        ("other_stocks_usd", "Other stocks"),
-        ("options_usd", "Options"),
-        ("top_venue", "Top venue"),
-        ("top_venue_share_pct", "Top %"),
-    ],
-)
-_ORDER_TYPES = (
-    "Net payment by order type (USD)",
-    [
-        ("broker", "Broker"),
-        ("period", "Quarter"),
-        ("market_usd", "Market"),
-        ("marketable_limit_usd", "Marketable limit"),
-        ("non_marketable_limit_usd", "Non-marketable limit"),
-        ("other_usd", "Other"),
-    ],
-)
-_RATES = (
-    "Rates (¢ per 100 shares; per contract for options), implied volume, venue HHI (0-10,000)",
-    [
-        ("broker", "Broker"),
-        ("period", "Quarter"),
-        ("sp500_rate", "S&P 500"),
-        ("other_stocks_rate", "Other stocks"),
-        ("options_rate", "Options"),
-        ("implied_shares", "Shares"),
-        ("implied_contracts", "Contracts"),
-        ("sp500_hhi", "HHI S&P"),
-        ("other_stocks_hhi", "HHI other"),
-        ("options_hhi", "HHI options"),
-    ],
-)
-_MONEY = {key for key, _ in _PAYMENTS[1] + _ORDER_TYPES[1] if key.endswith("_usd")}
+#: A table: (name, title, [(record key, header)]).
+Layout = tuple[str, str, list[tuple[str, str]]]
+
+#: ``pfof brokers``: tables that fit 80 columns, rows grouped by broker.
+NARROW: list[Layout] = [
+    (
+        "payments",
+        "Net payment for order flow (USD, Rule 606)",
+        [
+            ("total_usd", "Net PFOF"),
+            ("qoq_change_pct", "QoQ %"),
+            ("top_venue", "Top venue"),
+            ("top_venue_share_pct", "Top %"),
+        ],
+    ),
+    (
+        "sections",
+        "Net payment by section (USD)",
+        [
+            ("sp500_usd", "S&P 500"),
+            ("other_stocks_usd", "Other stocks"),
+            ("options_usd", "Options"),
+        ],
+    ),
+    (
+        "order_types",
+        "Net payment by order type (USD)",
+        [
+            ("market_usd", "Market"),
+            ("marketable_limit_usd", "Marketable limit"),
+            ("non_marketable_limit_usd", "Non-marketable limit"),
+            ("other_usd", "Other"),
+        ],
+    ),
+    (
+        "rates",
+        "Rates (¢ per 100 shares; per contract for options), implied volume (millions)",
+        [
+            ("sp500_rate", "S&P 500"),
+            ("other_stocks_rate", "Other stocks"),
+            ("options_rate", "Options"),
+            ("implied_shares", "Shares"),
+            ("implied_contracts", "Contracts"),
+        ],
+    ),
+    (
+        "hhi",
+        "Venue concentration (HHI of routed %, 0-10,000)",
+        [
+            ("sp500_hhi", "S&P 500"),
+            ("other_stocks_hhi", "Other stocks"),
+            ("options_hhi", "Options"),
+        ],
+    ),
+]
+#: ``pfof brokers --wide``: one row per broker and quarter.
+WIDE: list[Layout] = [
+    (
+        "payments",
+        "Net payment for order flow per broker and quarter (USD, Rule 606)",
+        [
+            ("broker", "Broker"),
+            ("period", "Quarter"),
+            ("total_usd", "Net PFOF"),
+            ("qoq_change_pct", "QoQ %"),
+            ("sp500_usd", "S&P 500"),
+            ("other_stocks_usd", "Other stocks"),
+            ("options_usd", "Options"),
+            ("top_venue", "Top venue"),
+            ("top_venue_share_pct", "Top %"),
+        ],
+    ),
+    (
+        "order_types",
+        "Net payment by order type (USD)",
+        [
+            ("broker", "Broker"),
+            ("period", "Quarter"),
+            ("market_usd", "Market"),
+            ("marketable_limit_usd", "Marketable limit"),
+            ("non_marketable_limit_usd", "Non-marketable limit"),
+            ("other_usd", "Other"),
+        ],
+    ),
+    (
+        "rates",
+        "Rates (¢ per 100 shares; per contract for options), implied volume, venue HHI (0-10,000)",
+        [
+            ("broker", "Broker"),
+            ("period", "Quarter"),
+            ("sp500_rate", "S&P 500"),
+            ("other_stocks_rate", "Other stocks"),
+            ("options_rate", "Options"),
+            ("implied_shares", "Shares"),
+            ("implied_contracts", "Contracts"),
+            ("sp500_hhi", "HHI S&P"),
+            ("other_stocks_hhi", "HHI other"),
+            ("options_hhi", "HHI options"),
+        ],
+    ),
+]
+_TEXT = {"broker", "period", "top_venue"}
 
 
 def register(app: typer.Typer) -> None:
@@ -96,6 +153,11 @@ def ingest_command(
     that fails is rolled back whole and reported while the others go on. Exits 1 if any file
     was rejected.
     """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+    from pfof.store.ingest import FileOutcome, ingest
+
     console = Console(stderr=True)
     con = _connect(db, read_only=False)
     progress = Progress(
@@ -111,42 +173,45 @@ def ingest_command(
         with progress:
             task = progress.add_task("ingest", total=None, current="")
 
-            def advance(outcome: Outcome) -> None:
+            def advance(outcome: FileOutcome) -> None:
                 progress.update(task, advance=1, current=_short(outcome.path))
 
-            summary = ingest(con, paths, progress=advance)
+            summary = ingest(paths, con, progress=advance)
     finally:
         con.close()
-    _print_ingest_summary(console, summary, db)
+    print_ingest_summary(console, summary, db)
     if summary.rejected:
         raise typer.Exit(1)
 
 
-def _short(path: str, width: int = 60) -> str:
-    return path if len(path) <= width else "…" + path[-(width - 1) :]
+def _short(path: str, width: int = 40) -> str:
+    return path if len(path) <= width else "..." + path[-(width - 3) :]
 
 
-def _print_ingest_summary(console: Console, summary: IngestSummary, db: Path) -> None:
+def print_ingest_summary(console: Console, summary: IngestSummary, db: Path) -> None:
+    """One line per file (ingested, skipped, rejected with its first reasons), then totals."""
+    from rich.markup import escape
+
     ingested, skipped, rejected = summary.ingested, summary.skipped, summary.rejected
 
-    def say(tag: str, outcome: Outcome, text: str) -> None:
-        console.print(f"{tag} {escape(outcome.path)}: {escape(text)}", soft_wrap=True)
+    def say(tag: str, path: str, text: str) -> None:
+        console.print(f"{tag} {escape(path)}: {escape(text)}", soft_wrap=True)
 
     for outcome in ingested:
         quarter = f"{outcome.year} Q{outcome.quarter}" if outcome.quarter else f"{outcome.year}"
         note = f", {outcome.warnings} warnings" if outcome.warnings else ""
         say(
             "[green]ingested[/]",
-            outcome,
+            outcome.path,
             f"{outcome.kind} {outcome.broker} {quarter}, {outcome.rows} rows{note}",
         )
     for outcome in skipped:
-        say("[yellow]skipped[/] ", outcome, outcome.reason)
+        say("[yellow]skipped[/] ", outcome.path, outcome.reason)
     for outcome in rejected:
         lines = outcome.reason.splitlines()
         if len(lines) > 4:  # `pfof rule606 validate` lists all
             lines = [*lines[:4], f"  ... and {len(lines) - 4} more"]
-        say("[red]rejected[/]", outcome, "\n".join(lines))
+        say("[red]rejected[/]", outcome.path, "\n".join(lines))
     console.print(
         f"[bold]{len(ingested)} ingested ({summary.rows} rows), {len(skipped)} skipped, "
         f"{len(rejected)} rejected[/] -> {escape(str(db))}",
@@ -155,18 +220,33 @@ def _print_ingest_summary(console: Console, summary: IngestSummary, db: Path) ->
 
 
 def _open_store(db: Path) -> duckdb.DuckDBPyConnection:
+    from pfof.errors import InputError
+
     if not db.exists():
-        typer.echo(f"error: {db}: no such store; run `pfof ingest PATH... --db {db}`", err=True)
-        raise typer.Exit(2)
+        raise InputError(f"{db}: no such store; run `pfof ingest PATH... --db {db}`")
     return _connect(db, read_only=True)
 
 
 def _connect(db: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    from pfof.errors import StoreError
+    from pfof.store.schema import connect
+
     try:
         return connect(str(db), read_only=read_only)
     except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
-        typer.echo(f"error: {db}: cannot open the store: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise StoreError(f"{db}: cannot open the store: {exc}") from exc
+
+
+def _cells(db: Path, **where: Any) -> Any:
+    from pfof.store import queries
+
+    con = _open_store(db)
+    try:
+        return queries.disclosure_cells(con, **where)
+    finally:
+        con.close()
 
 
 def brokers_command(
@@ -177,6 +257,7 @@ def brokers_command(
         str | None, typer.Option(help="Only this broker (exact <bd> spelling).")
     ] = None,
     year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
+    wide: WideOption = False,
 ) -> None:
     """Net PFOF per broker and quarter, from the 606(a)(1) reports in the store.
 
@@ -186,14 +267,17 @@ def brokers_command(
     flag quarters whose rates look ~100x off the broker's other quarters and show venue
     spellings merged across quarters. Money and rates are exact decimal strings in JSON/CSV.
     """
+    import csv
+    import json
+    import sys
+
+    from pfof.engine.broker_comparison import BROKER_QUARTER_COLUMNS, broker_quarters
+    from pfof.engine.venue_identity import venue_mapping
+    from pfof.errors import ParameterError
+
     if as_json and as_csv:
-        typer.echo("error: choose one of --json and --csv", err=True)
-        raise typer.Exit(2)
-    con = _open_store(db)
-    try:
-        cells = queries.disclosure_cells(con, broker=broker, year=year)
-    finally:
-        con.close()
+        raise ParameterError("choose one of --json and --csv")
+    cells = _cells(db, broker=broker, year=year)
     rows = broker_quarters(cells)
     records = [bq.to_json() for bq in rows]
     if as_json:
@@ -204,41 +288,89 @@ def brokers_command(
         for record in records:
             writer.writerow({**record, "warnings": "; ".join(record["warnings"])})
     else:
-        print_brokers(rows, venue_mapping(cells, only_merged=True))
+        print_brokers(rows, venue_mapping(cells, only_merged=True), wide=wide)
 
 
-def print_brokers(rows: list[BrokerQuarter], merged: list[VenueSpelling]) -> None:
-    console = Console()
+def print_brokers(
+    rows: list[BrokerQuarter],
+    merged: list[VenueSpelling],
+    *,
+    wide: bool = False,
+    tables: tuple[str, ...] | None = None,
+    console: Console | None = None,
+) -> None:
+    """Broker-quarter tables (``tables``: names of :data:`NARROW`/:data:`WIDE` to print, default
+    all), their warnings, and the venue spellings merged across reports."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = console or Console()
     if not rows:
         console.print("no 606(a)(1) reports in the store")
         return
     records = [{**bq.to_json(), "period": f"{bq.year} Q{bq.quarter}"} for bq in rows]
-    for title, columns in (_PAYMENTS, _ORDER_TYPES, _RATES):
-        table = Table(title=title)
-        for key, header in columns:
-            table.add_column(
-                header, justify="left" if key in ("broker", "period", "top_venue") else "right"
-            )
-        for record in records:
-            table.add_row(*(_cell(record.get(key), key in _MONEY) for key, _ in columns))
-        console.print(table)
+    for name, title, columns in WIDE if wide else NARROW:
+        if tables is None or name in tables:
+            table = _wide_table(title, columns, records) if wide else None
+            console.print(table or _grouped_table(title, columns, records))
     for bq in rows:
         for warning in bq.warnings:
             console.print(f"[yellow]warning[/] {escape(warning)}", soft_wrap=True)
     if merged:
-        _print_mapping(console, merged, "Venue spellings merged across reports")
+        print_venues(merged, "Venue spellings merged across reports", wide=wide, console=console)
 
 
-def _cell(value: object, whole: bool = False) -> str:
-    """Table text: thousands separators on numeric strings (``whole``: no cents), "–" for null."""
+def _wide_table(title: str, columns: list[tuple[str, str]], records: list[dict]) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title)
+    for key, header in columns:
+        table.add_column(header, justify="left" if key in _TEXT else "right")
+    for record in records:
+        table.add_row(*(_cell(record.get(key), key) for key, _ in columns))
+    return table
+
+
+def _grouped_table(title: str, columns: list[tuple[str, str]], records: list[dict]) -> Table:
+    """Quarter rows under a bold row per broker: the broker's name takes no column of its own."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title)
+    table.add_column("Quarter", min_width=7)
+    for key, header in columns:
+        table.add_column(header, justify="left" if key in _TEXT else "right")
+    brokers = list(dict.fromkeys(r["broker"] for r in records))
+    for broker in brokers:
+        mine = [r for r in records if r["broker"] == broker]
+        table.add_row(Text(broker, style="bold", overflow="fold"), *([""] * len(columns)))
+        for i, record in enumerate(mine):
+            cells = (_cell(record.get(key), key, millions=True) for key, _ in columns)
+            table.add_row(record["period"], *cells, end_section=i == len(mine) - 1)
+    return table
+
+
+def _cell(value: object, key: str = "", *, millions: bool = False) -> str:
+    """Table text: thousands separators on numbers, whole dollars for ``*_usd``, "–" for null;
+    ``millions``: implied volumes (``implied_*``) in millions with one decimal."""
+    from decimal import Decimal, InvalidOperation
+
+    from pfof.model.money import format_amount
+
     if value is None:
         return "–"
     text = str(value)
-    if whole:
-        text = str(Decimal(text).quantize(Decimal(1)))
-    head, dot, tail = text.partition(".")
-    sign, digits = ("-", head[1:]) if head.startswith("-") else ("", head)
-    return f"{sign}{int(digits):,}{dot}{tail}" if digits.isdigit() else text
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    if key.endswith("_usd"):
+        return format_amount(number, 0)
+    if millions and key.startswith("implied_"):
+        return format_amount(number / 1_000_000, 1)
+    exponent = number.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return format_amount(number, places)
 
 
 def venues_command(
@@ -247,43 +379,95 @@ def venues_command(
         bool, typer.Option("--all", help="Every spelling, not only the merged ones.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """How raw venue spellings map to canonical venues (MIC, else MPID, else normalised name)."""
-    con = _open_store(db)
-    try:
-        cells = queries.disclosure_cells(con)
-    finally:
-        con.close()
-    mapping = venue_mapping(cells, only_merged=not show_all)
+    import json
+
+    from pfof.engine.venue_identity import venue_mapping
+
+    mapping = venue_mapping(_cells(db), only_merged=not show_all)
     if as_json:
-        typer.echo(
-            json.dumps(
-                [
-                    {
-                        "name": m.name,
-                        "mic": m.mic,
-                        "mpid": m.mpid,
-                        "key": m.key,
-                        "canonical_name": m.canonical_name,
-                        "cells": m.cells,
-                        "quarters": [f"{y}Q{q}" for y, q in m.quarters],
-                    }
-                    for m in mapping
-                ],
-                indent=2,
-            )
-        )
+        records = [
+            {
+                "name": m.name,
+                "mic": m.mic,
+                "mpid": m.mpid,
+                "key": m.key,
+                "canonical_name": m.canonical_name,
+                "cells": m.cells,
+                "quarters": [f"{y}Q{q}" for y, q in m.quarters],
+            }
+            for m in mapping
+        ]
+        typer.echo(json.dumps(records, indent=2))
         return
-    _print_mapping(Console(), mapping, "Venue spellings -> canonical venue")
+    print_venues(mapping, "Venue spellings -> canonical venue", wide=wide)
 
 
-def _print_mapping(console: Console, mapping: list[VenueSpelling], title: str) -> None:
+def print_venues(
+    mapping: list[VenueSpelling], title: str, *, wide: bool = False, console: Console | None = None
+) -> None:
+    """Venue spellings: grouped under their canonical venue, or (``wide``) one row each with
+    the canonical key and both codes."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = console or Console()
     table = Table(title=title)
-    for header in ("Key", "Canonical name", "Reported name", "MIC", "MPID", "Cells", "Quarters"):
-        table.add_column(header)
+    if wide:
+        for header in (
+            "Key",
+            "Canonical name",
+            "Reported name",
+            "MIC",
+            "MPID",
+            "Cells",
+            "Quarters",
+        ):
+            table.add_column(header)
+        for m in mapping:
+            name, mic, mpid = m.name or "–", m.mic or "", m.mpid or ""
+            table.add_row(m.key, m.canonical_name, name, mic, mpid, str(m.cells), _span(m.quarters))
+        console.print(table)
+        return
+    table.add_column("Venue (as reported, indented)")
+    table.add_column("MIC / MPID")
+    table.add_column("Cells", justify="right")
+    table.add_column("Quarters")
+    groups: dict[str, list[VenueSpelling]] = {}
     for m in mapping:
-        first, last = m.quarters[0], m.quarters[-1]
-        quarters = f"{first[0]} Q{first[1]}" + (f" – {last[0]} Q{last[1]}" if last != first else "")
-        name, mic, mpid = m.name or "–", m.mic or "", m.mpid or ""
-        table.add_row(m.key, m.canonical_name, name, mic, mpid, str(m.cells), quarters)
+        groups.setdefault(m.key, []).append(m)
+    for spellings in groups.values():
+        first = spellings[0]
+        quarters = sorted(q for m in spellings for q in m.quarters)
+        codes = _codes(*{c for m in spellings for c in (m.mic, m.mpid) if c})
+        cells = sum(m.cells for m in spellings)
+        if len(spellings) == 1 and first.name == first.canonical_name:
+            table.add_row(
+                Text(first.canonical_name, style="bold"), codes, f"{cells:,}", _span(quarters)
+            )
+            continue
+        table.add_row(
+            Text(first.canonical_name, style="bold"), codes, f"{cells:,}", _span(quarters)
+        )
+        for i, m in enumerate(spellings):
+            table.add_row(
+                Text("  " + (m.name or "–")),
+                _codes(m.mic, m.mpid),
+                f"{m.cells:,}",
+                _span(m.quarters),
+                end_section=i == len(spellings) - 1,
+            )
     console.print(table)
+
+
+def _codes(*codes: str | None) -> str:
+    return " ".join(sorted(c for c in codes if c))
+
+
+def _span(quarters: Any) -> str:
+    """``2020 Q1 – 2022 Q4`` (or one quarter) of sorted (year, quarter) pairs."""
+    (y0, q0), (y1, q1) = quarters[0], quarters[-1]
+    return f"{y0} Q{q0}" + (f" – {y1} Q{q1}" if (y1, q1) != (y0, q0) else "")

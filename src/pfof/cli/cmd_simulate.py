@@ -8,11 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-
-console = Console()
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -66,8 +61,22 @@ def simulate_command(
     ] = None,
 ) -> None:
     """Simulate quotes, NBBO, retail orders, routing, fills and PFOF payments."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.table import Table
+
+    from pfof.errors import ParameterError
+    from pfof.model.money import format_usd
     from pfof.sim.config import SimConfig
     from pfof.sim.run import simulate
+
+    console = Console()
 
     if preset not in ("default", "demo"):
         raise typer.BadParameter(f"--preset must be 'default' or 'demo', got {preset!r}")
@@ -88,17 +97,23 @@ def simulate_command(
         config = replace(config, quotes_per_day=20 * config.symbols)
     try:
         config.validate()
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    except ParameterError:
+        raise
+    except ValueError as exc:  # an inconsistent combination of options
+        raise ParameterError(str(exc)) from exc
 
     sink = None
     con = None
     if db is not None:
         import duckdb
 
+        from pfof.errors import StoreError
         from pfof.store.canonical import load_day, replace_broker_rows
 
-        con = duckdb.connect(str(db))
+        try:
+            con = duckdb.connect(str(db))
+        except duckdb.Error as exc:  # locked by another process, not a DuckDB file, ...
+            raise StoreError(f"{db}: cannot open the store: {exc}") from exc
         source = f"sim:{out.resolve()}"
 
         def sink(session, tables):
@@ -124,9 +139,6 @@ def simulate_command(
 
         try:
             summary = simulate(config, out, progress=progress, sink=sink)
-        except ValueError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(1) from exc
         finally:
             if con is not None:
                 con.close()
@@ -142,8 +154,8 @@ def simulate_command(
     console.print(table)
     console.print(
         f"PFOF paid to brokers (net of exchange fees and rebates): "
-        f"[bold]${summary.payments_usd:,.2f}[/bold]; price improvement on marketable "
-        f"orders: [bold]${summary.price_improvement_usd:,.2f}[/bold]"
+        f"[bold]{format_usd(summary.payments_usd)}[/bold]; price improvement on marketable "
+        f"orders: [bold]{format_usd(summary.price_improvement_usd)}[/bold]"
     )
     console.print(
         f"Parquet written to [bold]{out}[/bold]"

@@ -24,9 +24,11 @@ __all__ = [
     "day_part",
     "day_parts",
     "days",
+    "folder_part",
     "parquet_glob",
     "partition_dir",
     "partition_name",
+    "partitions",
     "table_file",
 ]
 
@@ -48,7 +50,13 @@ def partition_dir(root: str | Path, table: str, day: date | str) -> Path:
 
 def day_part(root: str | Path, table: str, day: date | str) -> Path:
     """The Parquet file one day of ``table`` is written to."""
-    return partition_dir(root, table, day) / PART_FILE
+    return folder_part(Path(root) / table, day)
+
+
+def folder_part(folder: str | Path, day: date | str) -> Path:
+    """``FOLDER/date=YYYY-MM-DD/part-0.parquet``: one day of a table given by its own folder
+    (``pfof quality --out FOLDER``) rather than by a dataset root and a table name."""
+    return Path(folder) / partition_name(day) / PART_FILE
 
 
 def table_file(root: str | Path, table: str) -> Path:
@@ -66,7 +74,16 @@ def day_parts(root: str | Path, table: str) -> dict[date, Path]:
 
     Raises :class:`~pfof.errors.InputError` for a folder among them that is not a partition.
     """
-    folder = Path(root) / table
+    return partitions(Path(root) / table)
+
+
+def partitions(folder: str | Path) -> dict[date, Path]:
+    """Each day's partition folder under a table's ``folder``, in day order (empty when the
+    folder does not exist).
+
+    Raises :class:`~pfof.errors.InputError` for an entry that is not a ``date=`` partition.
+    """
+    folder = Path(folder)
     if not folder.is_dir():
         return {}
     found: dict[date, Path] = {}
