@@ -27,21 +27,23 @@ from pfof.engine.routing import first_routes, received_by_market_center, with_fi
 from pfof.model.tables import PAYMENTS
 from pfof.sim.brokers import RoutingPolicy
 from pfof.sim.config import SimConfig
+from pfof.sim.market_centers import WHOLESALER_BY_ID
 from pfof.sim.rerouting import ReroutedRun, rerouted, same_orders
-from pfof.sim.run import iter_days
 
-SMALL = SimConfig.demo(
-    days=2, symbols=10, orders_per_day=1_500, quotes_per_day=12_000, start=date(2026, 10, 1)
-)
+#: The tables a rerouted run yields per day.
+KEPT = ("nbbo", "orders", "routes", "fills", "cancels", "fill_economics")
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, list[dict[str, pa.Table]]]:
-    """Two days of the demo market under the actual (max_pfof) and the best-price policy."""
-    actual = [day.tables for _, day in iter_days(SMALL)]
-    run = ReroutedRun(SMALL, RoutingPolicy.BEST_PI)
-    alt = [d.tables for d in run]
-    return {"actual": actual, "alt": alt, "alt_payments": [run.payments]}
+def runs(sim_market, sim_best_price) -> dict[str, list[dict[str, pa.Table]]]:
+    """The demo broker's orders in the shared market, as routed (max_pfof) and under the
+    best-price policy; the other brokers route alike in both runs and are left out."""
+    broker = sim_market.demo_broker
+    mine = sim_market.for_broker
+    actual = [mine(sim_market.day_tables(d, KEPT), broker) for d in sim_market.days()]
+    alt = [mine(tables, broker) for tables in sim_best_price.days]
+    payments = mine({"payments": sim_best_price.payments}, broker)["payments"]
+    return {"actual": actual, "alt": alt, "alt_payments": [payments]}
 
 
 def _pi_usd(tables: dict[str, pa.Table]) -> np.ndarray:
@@ -60,16 +62,22 @@ def test_rerouted_run_sees_the_same_market_and_orders(runs) -> None:
         assert not actual["routes"].equals(alt["routes"])
 
 
-def test_rerouting_under_the_same_policy_reproduces_the_run(runs) -> None:
-    same = ReroutedRun(SMALL, RoutingPolicy.MAX_PFOF)
-    for actual, day in zip(runs["actual"], same, strict=True):
+def test_rerouting_under_the_same_policy_reproduces_the_run(sim_market) -> None:
+    same = ReroutedRun(sim_market.config, RoutingPolicy.MAX_PFOF, [sim_market.demo_broker])
+    for day in same:
         for name, table in day.tables.items():
-            assert table.equals(actual[name]), name
+            assert table.equals(sim_market.read_day(name, day.session.day)), name
 
 
-def test_best_price_routing_never_gives_less_on_any_marketable_order(runs) -> None:
+def test_best_price_routing_gains_in_total_and_on_far_more_orders_than_it_loses(runs) -> None:
     # common random numbers: same latencies and noise, only the wholesaler differs, and the
-    # best-price router picks the wholesaler whose improvement is largest for this order
+    # best-price router picks the wholesaler whose *expected* improvement at the NBBO at receipt
+    # is largest. That is no guarantee for every order: the fill is priced at the NBBO ~1.5 ms
+    # later (a changed spread can reorder wholesalers whose payments differ), and when every
+    # expected improvement is zero (a locked or one-sided quote at receipt, a sub-penny half
+    # spread smaller than the payment allows to improve) a random tie-break picks the
+    # wholesaler. Such losses are rare (none in this market), not impossible, so the test
+    # bounds them instead of forbidding them.
     gains = []
     for actual, alt in zip(runs["actual"], runs["alt"], strict=True):
         a, b = _pi_usd(actual), _pi_usd(alt)
@@ -91,18 +99,19 @@ def test_counterfactual_payments_are_the_fill_level_payments(runs) -> None:
 
 
 def test_payments_need_a_complete_run() -> None:
-    run = ReroutedRun(SMALL, RoutingPolicy.BEST_PI)
+    run = ReroutedRun(SimConfig.demo(), RoutingPolicy.BEST_PI)
     with pytest.raises(RuntimeError, match="every day"):
         run.payments  # noqa: B018
 
 
 def test_rerouted_rejects_unknown_brokers_and_keeps_the_rest() -> None:
     with pytest.raises(ValueError, match="unknown broker"):
-        rerouted(SMALL, RoutingPolicy.BEST_PI, ["Nobody"])
-    cfg = rerouted(SimConfig(), RoutingPolicy.BEST_PI, ["ZeroFee"])
+        rerouted(SimConfig.demo(), RoutingPolicy.BEST_PI, ["Nobody"])
+    zerofee, split = "ZeroFee Broker (simulated)", "Split Broker (simulated)"
+    cfg = rerouted(SimConfig(), RoutingPolicy.BEST_PI, [zerofee])
     policies = {b.name: b.policy for b in cfg.brokers}
-    assert policies["ZeroFee"] is RoutingPolicy.BEST_PI
-    assert policies["SplitCo"] is RoutingPolicy.FIXED_SPLIT
+    assert policies[zerofee] is RoutingPolicy.BEST_PI
+    assert policies[split] is RoutingPolicy.FIXED_SPLIT
     assert cfg.brokers[0].arrangements == SimConfig().brokers[0].arrangements
 
 
@@ -212,7 +221,7 @@ def test_market_center_view_uses_the_first_route_time(runs) -> None:
 def test_demo_preset_pays_most_where_improvement_is_not_best() -> None:
     # the demo needs a conflict: the top payer for marketable orders is not the best improver
     broker = SimConfig.demo().brokers[0]
-    best_pi = "CDRG"
+    best_pi = max(broker.wholesalers, key=lambda w: WHOLESALER_BY_ID[w].pi_base)
     for section in ("sp500", "other_stocks"):
         for otype in ("market", "marketable_limit"):
             rates = {

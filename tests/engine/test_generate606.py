@@ -12,14 +12,13 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from typer.testing import CliRunner
 
-from conftest import shared_path
+from conftest import SIM_CONFIG, shared_path
 from pfof.cli import app
 from pfof.engine.attribution import (
     payment_attribution,
@@ -28,43 +27,36 @@ from pfof.engine.attribution import (
     unreconciled,
 )
 from pfof.engine.generate606 import (
-    customer_report,
     customer_routing_report,
     held_order_routing_report,
-    load_tables,
     pcts_summing_to_100,
     per_hundred,
-    quarterly_report,
     venue_id,
 )
 from pfof.engine.quality import order_quality
-from pfof.formats.sec606 import read_report, write_report
+from pfof.formats.sec606 import read_606, write_606
 from pfof.model.enums import OrderType, Section
 from pfof.model.reports606 import HeldOrderRoutingReport
 from pfof.model.tables import ARRANGEMENTS, FILLS, ORDERS, ROUTES
-from pfof.sim.config import SimConfig
-from pfof.sim.run import SimSummary, simulate
+from pfof.sim.brokers import RoutingPolicy
+from pfof.sim.run import SimSummary
+from pfof.store.order_logs import load_order_logs
 
-#: Three sessions over a month end (Oct 29, Oct 30, Nov 2 2026), four brokers (per-share,
-#: spread-fraction and per-contract terms, exchanges' fees), a few option series.
-CONFIG = SimConfig(
-    days=3,
-    start=date(2026, 10, 29),
-    symbols=12,
-    orders_per_day=3_000,
-    quotes_per_day=30_000,
-    option_series=4,
-    seed=11,
-    customers_per_broker=300,
+#: The shared simulated market (tests/conftest.py): three sessions over a month end (the Nov 27
+#: half day, Nov 30, Dec 1 2026), five brokers (per-share, spread-fraction and
+#: per-contract terms, exchanges' fees), a few option series, 300 customers per broker.
+CONFIG = SIM_CONFIG
+ZEROFEE, BESTEX, SPLIT = (
+    next(b.name for b in CONFIG.brokers if b.policy is policy)
+    for policy in (RoutingPolicy.MAX_PFOF, RoutingPolicy.BEST_PI, RoutingPolicy.FIXED_SPLIT)
 )
 CENT = Decimal("0.01")
 NY = "America/New_York"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SimSummary]:
-    out = tmp_path_factory.mktemp("r606") / "sim"
-    return out, simulate(CONFIG, out)
+def run(sim_market) -> tuple[Path, SimSummary]:
+    return sim_market.out, sim_market.summary
 
 
 @pytest.fixture(scope="module")
@@ -72,18 +64,13 @@ def out(run: tuple[Path, SimSummary]) -> Path:
     return run[0]
 
 
-def read_all(out: Path, name: str) -> pa.Table:
-    return pa.concat_tables(
-        [pq.read_table(p) for p in sorted((out / name).glob("date=*/part-0.parquet"))]
-    )
-
-
 @pytest.fixture(scope="module")
-def raw(out: Path) -> dict[str, pa.Table]:
+def raw(sim_market) -> dict[str, pa.Table]:
     """Every table of the run, all brokers, as written."""
-    tables = {n: read_all(out, n) for n in ("orders", "routes", "fills", "nbbo", "fill_economics")}
-    tables["arrangements"] = pq.read_table(out / "arrangements.parquet")
-    tables["payments"] = pq.read_table(out / "payments.parquet")
+    names = ("orders", "routes", "fills", "nbbo", "fill_economics")
+    tables = {n: sim_market.read_all(n) for n in names}
+    tables["arrangements"] = sim_market.read("arrangements")
+    tables["payments"] = sim_market.read("payments")
     return tables
 
 
@@ -102,7 +89,7 @@ def reports(out: Path) -> dict[str, tuple[HeldOrderRoutingReport, HeldOrderRouti
     """Per broker: the 2026 Q4 report listing every venue, and the default (top ten + 5 %)."""
     result = {}
     for broker in BROKERS:
-        tables = load_tables(out, broker=broker, start="2026-10-01", end="2026-12-31")
+        tables = load_order_logs(out, broker=broker, start="2026-10-01", end="2026-12-31")
         every = held_order_routing_report(tables, broker, 2026, 4, max_venues=None)
         default = held_order_routing_report(tables, broker, 2026, 4)
         result[broker] = (every, default)
@@ -328,8 +315,8 @@ def test_a1_is_strict_valid_and_valid_against_the_sec_xsd(
 ) -> None:
     xsd = etree.XMLSchema(etree.parse(str(shared_path("sec-606", "oh-20191231.xsd"))))
     for report in reports[broker]:
-        xml = write_report(report)
-        result = read_report(xml, mode="strict")
+        xml = write_606(report)
+        result = read_606(xml, strict=True)
         assert result.strict_valid and result.warnings == []
         assert result.report == report  # nothing lost in writing and reading back
         assert xsd.validate(etree.fromstring(xml)), xsd.error_log
@@ -488,19 +475,19 @@ def half_up_second(ts: datetime) -> datetime:
 def test_b1_contains_exactly_the_customers_orders_in_the_window(
     raw: dict[str, pa.Table], out: Path
 ) -> None:
-    broker = "ZeroFee"
+    broker = ZEROFEE
     customer = busiest_customer(raw, broker)
-    start, end = date(2026, 10, 30), date(2026, 11, 2)
-    tables = load_tables(out, broker=broker, customer=customer, start=start, end=end)
+    start, end = date(2026, 11, 30), date(2026, 12, 1)
+    tables = load_order_logs(out, broker=broker, customer=customer, start=start, end=end)
     report = customer_routing_report(tables, broker, customer, start, end)
-    xml = write_report(report)
+    xml = write_606(report)
     xsd = etree.XMLSchema(etree.parse(str(shared_path("sec-606", "oh-20191231.xsd"))))
     assert xsd.validate(etree.fromstring(xml)), xsd.error_log
-    assert read_report(xml, mode="strict").report == report
+    assert read_606(xml, strict=True).report == report
 
     # the reference, in plain Python over every row of the run
-    lo = datetime(2026, 10, 30, tzinfo=UTC)
-    hi = datetime(2026, 11, 3, tzinfo=UTC)
+    lo = datetime(2026, 11, 30, tzinfo=UTC)
+    hi = datetime(2026, 12, 2, tzinfo=UTC)
     expected = {
         o["order_id"]: o
         for o in raw["orders"].to_pylist()
@@ -593,20 +580,22 @@ def test_duckdb_source_gives_the_same_report_as_parquet(
 
     db = tmp_path / "pfof.duckdb"
     load_parquet_dir(out, db)
-    tables = load_tables(db, broker="BestEx", start="2026-10-01", end="2026-12-31")
-    report = held_order_routing_report(tables, "BestEx", 2026, 4, max_venues=None)
-    assert report == reports["BestEx"][0]
+    tables = load_order_logs(db, broker=BESTEX, start="2026-10-01", end="2026-12-31")
+    report = held_order_routing_report(tables, BESTEX, 2026, 4, max_venues=None)
+    assert report == reports[BESTEX][0]
     con = duckdb.connect(str(db), read_only=True)
     try:  # an open connection works too, and stays open
-        again = load_tables(con, broker="BestEx", start="2026-10-01", end="2026-12-31")
+        again = load_order_logs(con, broker=BESTEX, start="2026-10-01", end="2026-12-31")
         assert con.sql("SELECT count(*) FROM orders").fetchall()[0][0] > 0
     finally:
         con.close()
     assert all(again[n].equals(tables[n]) for n in tables)
-    assert quarterly_report(db, "BestEx", 2026, 4, max_venues=None) == report
-    customer = busiest_customer(raw, "BestEx")
-    one = customer_report(db, "BestEx", customer, "2026-10-29", "2026-11-02")
-    assert one == customer_report(out, "BestEx", customer, "2026-10-29", "2026-11-02")
+    customer = busiest_customer(raw, BESTEX)
+    first, last = "2026-11-27", "2026-12-01"
+    window = {"broker": BESTEX, "customer": customer, "start": first, "end": last}
+    one = customer_routing_report(load_order_logs(db, **window), BESTEX, customer, first, last)
+    from_folder = load_order_logs(out, **window)
+    assert one == customer_routing_report(from_folder, BESTEX, customer, first, last)
     assert one.held
 
 
@@ -620,7 +609,7 @@ def test_cli_generate_writes_a_strict_valid_report(out: Path, tmp_path: Path) ->
             "--data",
             str(out),
             "--broker",
-            "SplitCo",
+            SPLIT,
             "--year",
             "2026",
             "--quarter",
@@ -630,8 +619,8 @@ def test_cli_generate_writes_a_strict_valid_report(out: Path, tmp_path: Path) ->
         ],
     )
     assert result.exit_code == 0, result.output
-    report = read_report(target, mode="strict").report
-    assert isinstance(report, HeldOrderRoutingReport) and report.bd == "SplitCo"
+    report = read_606(target, strict=True).report
+    assert isinstance(report, HeldOrderRoutingReport) and report.bd == SPLIT
     total = sum(
         v.usd(t)
         for m in report.months
@@ -645,7 +634,7 @@ def test_cli_generate_writes_a_strict_valid_report(out: Path, tmp_path: Path) ->
 
 
 def test_cli_customer_prints_xml_and_summary(out: Path, raw: dict[str, pa.Table]) -> None:
-    customer = busiest_customer(raw, "ZeroFee")
+    customer = busiest_customer(raw, ZEROFEE)
     result = CliRunner().invoke(
         app,
         [
@@ -654,24 +643,24 @@ def test_cli_customer_prints_xml_and_summary(out: Path, raw: dict[str, pa.Table]
             "--data",
             str(out),
             "--broker",
-            "ZeroFee",
+            ZEROFEE,
             "--customer",
             customer,
             "--from",
-            "2026-10-29",
+            "2026-11-27",
             "--to",
-            "2026-11-02",
+            "2026-12-01",
         ],
     )
     assert result.exit_code == 0, result.output
-    report = read_report(result.stdout.encode(), mode="strict").report
+    report = read_606(result.stdout.encode(), strict=True).report
     assert report.customer == customer
     n = len(report.held) + len(report.not_held_exempt) + len(report.options)
     assert n > 0 and "strict-valid" in result.stderr
 
 
 def test_cli_customer_rejects_bad_arguments(out: Path, tmp_path: Path) -> None:
-    base = ["rule606", "customer", "--broker", "ZeroFee", "--customer", "x"]
+    base = ["rule606", "customer", "--broker", ZEROFEE, "--customer", "x"]
     both = CliRunner().invoke(app, [*base, "--from", "2026-10-29", "--to", "2026-11-02"])
     assert both.exit_code != 0  # neither --data nor --db
     backwards = CliRunner().invoke(
@@ -683,7 +672,7 @@ def test_cli_customer_rejects_bad_arguments(out: Path, tmp_path: Path) -> None:
     bad = CliRunner().invoke(
         app, [*base, "--db", str(not_a_db), "--from", "2026-10-29", "--to", "2026-11-02"]
     )
-    assert bad.exit_code == 1 and "not a readable DuckDB file" in bad.output
+    assert bad.exit_code == 1 and "x.duckdb: cannot open as a DuckDB store" in bad.output
 
 
 # ------------------------------------------------------------------ properties
@@ -702,12 +691,12 @@ VENUES = [
     "EDGX",
     "IEXG",
     "MEMX",
-    "CDRG",
-    "NITE",
-    "JNST",
-    "ETMM",
-    "UBSS",
-    "SOHO",
+    "SIMA",
+    "SIMB",
+    "SIMC",
+    "SIMD",
+    "SIME",
+    "SIMF",
     "XBOS",
 ]
 
@@ -800,8 +789,8 @@ def test_percentages_against_a_slow_reference(tables: dict[str, pa.Table], scope
                 hit = sum(code in venues_of[o["order_id"]] for o in of_t)
                 assert v.pct(t) == (ref_pct(hit, len(of_t)) if of_t else Decimal("0.00"))
                 assert v.usd(t) == 0 and v.cph(t) == 0
-    xml = write_report(report)
-    assert read_report(xml, mode="strict").strict_valid
+    xml = write_606(report)
+    assert read_606(xml, strict=True).strict_valid
 
 
 @given(st.lists(st.integers(0, 10**6), min_size=1, max_size=8).filter(lambda c: sum(c) > 0))
@@ -837,13 +826,3 @@ def test_venue_identity() -> None:
     assert venue_id("CDRG").mpid == "CDRG" and venue_id("CDRG").mic is None
     assert venue_id("abc").mpid is None and venue_id("abc").name == "abc"
     assert venue_id("ZZZZ", {"ZZZZ": "Some Venue"}).name == "Some Venue"
-
-
-def test_load_tables_names_what_is_missing(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="no orders, routes, fills, arrangements table"):
-        load_tables(duckdb.connect(), broker="B", start="2026-10-01", end="2026-10-31")
-    (tmp_path / "orders").mkdir()
-    with pytest.raises(FileNotFoundError, match="no routes/ folder"):
-        load_tables(tmp_path, broker="B", start="2026-10-01", end="2026-10-31")
-    with pytest.raises(FileNotFoundError, match="no such directory"):
-        load_tables(tmp_path / "nope", broker="B", start="2026-10-01", end="2026-10-31")

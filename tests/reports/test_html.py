@@ -3,52 +3,47 @@
 from __future__ import annotations
 
 import re
-from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
 
 import lxml.html
 import polars as pl
 import pyarrow as pa
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from plotly.offline import get_plotlyjs
 
 from pfof.engine.counterfactual import compare, outcome, total_payments, total_price_improvement
 from pfof.engine.quality import order_quality
 from pfof.engine.routing import with_first_venue
-from pfof.reports.html import ReportInput, render_html, usd, write_html
-from pfof.sim.brokers import RoutingPolicy
-from pfof.sim.config import SimConfig
-from pfof.sim.rerouting import ReroutedRun
-from pfof.sim.run import add_payments, iter_days, payments_table
+from pfof.model.money import format_usd
+from pfof.reports.html import ReportInput, render_html, write_html
 
-TINY = SimConfig.demo(
-    days=1, symbols=8, orders_per_day=800, quotes_per_day=8_000, start=date(2026, 10, 1)
-)
+
+def _quality(days: list[dict[str, pa.Table]]) -> pa.Table:
+    return pa.concat_tables(
+        with_first_venue(order_quality(t["orders"], t["fills"], t["nbbo"]), t["routes"])
+        for t in days
+    )
 
 
 @pytest.fixture(scope="module")
-def report_input() -> ReportInput:
-    totals: dict = {}
-    ((session, day),) = list(iter_days(TINY))
-    add_payments(totals, session, day)
-    t = day.tables
-    quality = with_first_venue(order_quality(t["orders"], t["fills"], t["nbbo"]), t["routes"])
-    payments = payments_table(totals)
-    run = ReroutedRun(TINY, RoutingPolicy.BEST_PI)
-    (alt,) = list(run)
-    alt_q = order_quality(alt.tables["orders"], alt.tables["fills"], alt.tables["nbbo"])
+def report_input(sim_market, sim_best_price) -> ReportInput:
+    """The demo broker of the shared simulated market, as routed and under best price."""
+    broker, mine = sim_market.demo_broker, sim_market.for_broker
+    names = ("orders", "fills", "nbbo", "routes")
+    actual = [mine(sim_market.day_tables(d, names), broker) for d in sim_market.days()]
+    alt = [mine(t, broker) for t in sim_best_price.days]
+    quality, alt_q = _quality(actual), _quality(alt)
+    payments = mine({"payments": sim_market.read("payments")}, broker)["payments"]
+    alt_payments = mine({"payments": sim_best_price.payments}, broker)["payments"]
     comparison = compare(
-        outcome("actual", quality, payments, t["routes"]),
-        outcome("best", alt_q, run.payments, alt.tables["routes"]),
+        outcome("actual", quality, payments, pa.concat_tables(t["routes"] for t in actual)),
+        outcome("best", alt_q, alt_payments, pa.concat_tables(t["routes"] for t in alt)),
         quality,
         alt_q,
     )
     return ReportInput(
         title="Test <report>",
         broker="Broker & <script>alert(1)</script>",
-        period="one day",
+        period="three days",
         quality=quality,
         payments=payments,
         comparison=comparison,
@@ -89,13 +84,13 @@ def test_report_shows_the_engine_totals(report_input: ReportInput) -> None:
         for c in doc.find_class("card")
     }
     pi = total_price_improvement(report_input.quality)
-    assert cards["Customers' price improvement (marketable orders)"] == usd(pi)
-    assert cards["Broker's net payment for order flow"] == usd(
+    assert cards["Customers' price improvement (marketable orders)"] == format_usd(pi)
+    assert cards["Broker's net payment for order flow"] == format_usd(
         total_payments(report_input.payments)
     )
     c = report_input.comparison
     assert c is not None
-    alt_pi = usd(c.alternative.price_improvement_usd)
+    alt_pi = format_usd(c.alternative.price_improvement_usd)
     assert cards["Price improvement under best"].startswith(alt_pi)
 
 
@@ -127,15 +122,6 @@ def test_empty_payments_still_render(report_input: ReportInput) -> None:
     )
     doc = lxml.html.document_fromstring(render_html(data))
     assert "$0.00" in doc.text_content()
-
-
-@given(st.decimals(min_value=-(10**9), max_value=10**9, places=6))
-def test_usd_rounds_half_even_at_output(value: Decimal) -> None:
-    text = usd(value)
-    back = Decimal(text.replace("$", "").replace(",", ""))
-    assert back == value.quantize(Decimal("0.01"), ROUND_HALF_EVEN)
-    assert text.startswith("-$") == (back < 0)
-    assert "$-" not in text and usd(value, signed=True).startswith("+") == (back > 0)
 
 
 def test_small_venues_are_grouped_for_charts(report_input: ReportInput) -> None:

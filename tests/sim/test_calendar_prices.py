@@ -38,16 +38,16 @@ def test_sessions_skip_holidays_and_honour_half_days() -> None:
     assert _ny(sessions[0].close_ns) == time(16, 0) and not sessions[0].half_day
 
 
-def test_written_days_follow_the_calendar(tiny_out, simio) -> None:
-    days, read_day = simio.days, simio.read_day
-    assert days(tiny_out) == ["2026-11-25", "2026-11-27", "2026-11-30"]
-    sessions = {s.day.isoformat(): s for s in trading_sessions(date(2026, 11, 25), 3)}
-    for day in days(tiny_out):
+def test_written_days_follow_the_calendar(sim_market) -> None:
+    sessions = {s.day: s for s in trading_sessions(date(2026, 11, 27), 3)}
+    assert sim_market.days() == list(sessions)  # the 11-27 half day, then weekdays
+    assert sessions[date(2026, 11, 27)].half_day
+    for day in sim_market.days():
         s = sessions[day]
         for name, col in (("quotes", "ts"), ("nbbo", "ts"), ("fills", "exec_ts")):
-            ts = read_day(tiny_out, name, day).column(col).cast("int64").to_numpy()
+            ts = sim_market.read_day(name, day).column(col).cast("int64").to_numpy()
             assert ts.min() >= s.open_ns and ts.max() <= s.close_ns, (name, day)
-        orders = read_day(tiny_out, "orders", day)
+        orders = sim_market.read_day("orders", day)
         rts = orders.column("received_ts").cast("int64").to_numpy()
         tif = np.array(orders.column("time_in_force").to_pylist())
         assert (rts[tif == "OPG"] < s.open_ns).all()
@@ -68,8 +68,8 @@ def _decimals(values: list[float]) -> list[Decimal]:
     return [Decimal(repr(v)) for v in values if v is not None]
 
 
-def test_quotes_respect_tick_sizes_and_price_range(tiny_out, simio) -> None:
-    q = simio.read_all(tiny_out, "quotes")
+def test_quotes_respect_tick_sizes_and_price_range(sim_market) -> None:
+    q = sim_market.read_all("quotes")
     stock = pc.invert(pc.match_substring_regex(q.column("symbol"), r"\d"))
     prices = _decimals(q.filter(stock).column("bid").to_pylist())
     prices += _decimals(q.filter(stock).column("ask").to_pylist())

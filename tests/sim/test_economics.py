@@ -9,7 +9,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from pfof.sim.market_centers import WHOLESALER_BY_ID
@@ -56,11 +55,11 @@ def _state(bid: Decimal | None, ask: Decimal | None) -> str:
 
 
 @pytest.fixture(scope="module")
-def per_day(tiny_out, simio) -> list[dict]:
+def per_day(sim_market) -> list[dict]:
     out = []
-    for day in simio.days(tiny_out):
+    for day in sim_market.days():
         t = {
-            n: simio.read_day(tiny_out, n, day)
+            n: sim_market.read_day(n, day)
             for n in ("orders", "routes", "fills", "nbbo", "fill_economics", "wholesaler_pnl")
         }
         t["nbbo_lookup"] = Nbbo(t["nbbo"])
@@ -164,10 +163,10 @@ def test_wholesaler_pnl_identity(per_day) -> None:
             assert row["pnl_usd"] == s["sc"] - s["pi"] - s["pfof"] - s["fees"]
 
 
-def test_payments_equal_arrangements_applied_to_fills(tiny_out, per_day) -> None:
+def test_payments_equal_arrangements_applied_to_fills(sim_market, per_day) -> None:
     arr = {
         (r["broker"], r["venue"], r["section"], r["order_type"]): (r["basis"], r["rate"])
-        for r in pq.read_table(tiny_out / "arrangements.parquet").to_pylist()
+        for r in sim_market.read("arrangements").to_pylist()
     }
     expected: dict[tuple, Decimal] = defaultdict(Decimal)
     n_basis: dict[str, int] = defaultdict(int)
@@ -181,7 +180,7 @@ def test_payments_equal_arrangements_applied_to_fills(tiny_out, per_day) -> None
                 strict=True,
             )
         )
-        month = d["day"][:8] + "01"
+        month = d["day"].replace(day=1).isoformat()
         fe = d["fill_economics"].to_pylist()
         for f, g in zip(d["fills"].to_pylist(), fe, strict=True):
             o = orders[f["order_id"]]
@@ -206,7 +205,7 @@ def test_payments_equal_arrangements_applied_to_fills(tiny_out, per_day) -> None
         (r["broker"], r["venue"], r["month"].isoformat(), r["section"], r["order_type"]): r[
             "amount"
         ]
-        for r in pq.read_table(tiny_out / "payments.parquet").to_pylist()
+        for r in sim_market.read("payments").to_pylist()
     }
     assert got == dict(expected)
     assert set(n_basis) == {"per_share", "per_contract", "spread_fraction"}

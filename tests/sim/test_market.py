@@ -37,10 +37,10 @@ def _replay_nbbo(quotes: list[dict]) -> dict[tuple[str, int], tuple]:
     return out
 
 
-def test_nbbo_is_best_of_venue_quotes(tiny_out, simio) -> None:
-    day = simio.days(tiny_out)[1]
-    quotes = simio.read_day(tiny_out, "quotes", day)
-    nbbo = simio.read_day(tiny_out, "nbbo", day)
+def test_nbbo_is_best_of_venue_quotes(sim_market) -> None:
+    day = sim_market.days()[1]
+    quotes = sim_market.read_day("quotes", day)
+    nbbo = sim_market.read_day("nbbo", day)
     rows = quotes.cast(quotes.schema.set(1, quotes.schema.field("ts").with_type(pa.int64())))
     expected = _replay_nbbo(rows.to_pylist())
     got = {
@@ -60,8 +60,8 @@ def test_nbbo_is_best_of_venue_quotes(tiny_out, simio) -> None:
         last[sym] = v
 
 
-def test_venues_and_sizes(tiny_out, simio) -> None:
-    q = simio.read_all(tiny_out, "quotes")
+def test_venues_and_sizes(sim_market) -> None:
+    q = sim_market.read_all("quotes")
     venues = set(q.column("venue").unique().to_pylist())
     equity = {e.mic for e in EQUITY_EXCHANGES}
     assert len(venues & equity) >= 12
@@ -70,8 +70,8 @@ def test_venues_and_sizes(tiny_out, simio) -> None:
     assert pc.all(pc.equal(pc.filter(q.column("bid_size"), pc.invert(bid_ok)), 0)).as_py()
 
 
-def test_locked_crossed_and_one_sided_moments(tiny_out, simio) -> None:
-    n = simio.read_all(tiny_out, "nbbo")
+def test_locked_crossed_and_one_sided_moments(sim_market) -> None:
+    n = sim_market.read_all("nbbo")
     bid = np.array(n.column("bid").to_pylist(), dtype=float)
     ask = np.array(n.column("ask").to_pylist(), dtype=float)
     two = ~np.isnan(bid) & ~np.isnan(ask)
@@ -90,9 +90,9 @@ def test_locked_crossed_and_one_sided_moments(tiny_out, simio) -> None:
     assert (ts[lc + 1][same] - ts[lc][same] < 1e9).mean() > 0.9
 
 
-def test_quote_intensity_is_u_shaped(tiny_out, simio) -> None:
-    session = trading_sessions(date(2026, 11, 25), 1)[0]
-    q = simio.read_day(tiny_out, "quotes", "2026-11-25")
+def test_quote_intensity_is_u_shaped(sim_market) -> None:
+    session = trading_sessions(date(2026, 11, 30), 1)[0]  # a full day
+    q = sim_market.read_day("quotes", session.day)
     frac = (q.column("ts").cast("int64").to_numpy() - session.open_ns) / (
         session.close_ns - session.open_ns
     )
@@ -103,8 +103,8 @@ def test_quote_intensity_is_u_shaped(tiny_out, simio) -> None:
     assert pc.max(per_symbol).as_py() > 5 * pc.min(per_symbol).as_py()
 
 
-def test_orders_have_the_required_variety(tiny_out, simio) -> None:
-    o = simio.read_all(tiny_out, "orders")
+def test_orders_have_the_required_variety(sim_market) -> None:
+    o = sim_market.read_all("orders")
     assert set(o.column("order_type").unique().to_pylist()) == {
         "market",
         "marketable_limit",
@@ -125,4 +125,4 @@ def test_orders_have_the_required_variety(tiny_out, simio) -> None:
     assert {"buy", "sell", "sell_short"} <= set(sides)
     stops = o.filter(pc.is_valid(o.column("stop_price")))
     assert stops.num_rows > 0 and set(stops.column("order_type").to_pylist()) == {"other"}
-    assert simio.read_all(tiny_out, "cancels").num_rows > 0
+    assert sim_market.read_all("cancels").num_rows > 0

@@ -20,58 +20,53 @@ from pfof.sim.config import SimConfig
 from pfof.sim.day import DAY_TABLES, simulate_day
 from pfof.sim.run import simulate
 from pfof.sim.universe import build_universe
-
-SMALL = SimConfig(
-    days=2,
-    start=date(2026, 11, 27),
-    symbols=6,
-    orders_per_day=800,
-    quotes_per_day=6_000,
-    option_series=2,
-    seed=11,
-)
+from pfof.store import layout
 
 
 def _files(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
 
 
-def test_schemas_are_canonical(tiny_out: Path) -> None:
+def test_schemas_are_canonical(sim_market) -> None:
     schemas = {**CANONICAL, **GROUND_TRUTH}
     for name in DAY_TABLES:
-        parts = sorted((tiny_out / name).glob("date=*/part-0.parquet"))
-        assert len(parts) == 3, name
-        for p in parts:
-            assert pq.read_schema(p).equals(schemas[name]), p
+        parts = layout.day_parts(sim_market.out, name)
+        assert len(parts) == sim_market.config.days, name
+        for p in parts.values():
+            assert pq.read_schema(p / layout.PART_FILE).equals(schemas[name]), p
     for name in ("arrangements", "payments"):
-        assert pq.read_schema(tiny_out / f"{name}.parquet").equals(CANONICAL[name])
+        assert pq.read_schema(layout.table_file(sim_market.out, name)).equals(CANONICAL[name])
 
 
-def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
-    simulate(SMALL, tmp_path / "a")
-    simulate(SMALL, tmp_path / "b")
-    simulate(replace(SMALL, seed=12), tmp_path / "c")
-    a, b, c = (_files(tmp_path / x) for x in "abc")
-    assert a == b and len(a) == len(DAY_TABLES) * 2 + 2
-    assert a["quotes/date=2026-11-27/part-0.parquet"] != c["quotes/date=2026-11-27/part-0.parquet"]
+def test_same_seed_gives_identical_bytes(sim_market, tmp_path: Path) -> None:
+    """The shared run again gives the same bytes; another seed (one day of it is enough to
+    tell, hence the derived config) gives other quotes."""
+    config = sim_market.config
+    simulate(config, tmp_path / "again")
+    a, b = _files(sim_market.out), _files(tmp_path / "again")
+    assert a == b and len(a) == len(DAY_TABLES) * config.days + 2
+    simulate(replace(config, seed=config.seed + 1, days=1), tmp_path / "other")
+    quotes = str(layout.day_part(".", "quotes", config.start))
+    assert (tmp_path / "other" / quotes).read_bytes() != a[quotes]
 
 
-def test_days_are_independent_of_the_run_length() -> None:
-    """Day k of a run does not depend on how many days follow it (streaming by day)."""
-    short, long = replace(SMALL, days=1), replace(SMALL, days=3)
-    s = trading_sessions(SMALL.start, 1)[0]
+def test_days_are_independent_of_the_run_length(sim_market) -> None:
+    """Day k of a run does not depend on how many days follow it (streaming by day): the
+    first day of a one-day run (a derived config) equals that of the shared multi-day run."""
+    short = replace(sim_market.config, days=1)
+    s = trading_sessions(short.start, 1)[0]
     one = simulate_day(short, build_universe(short, s.day), s).tables
-    three = simulate_day(long, build_universe(long, s.day), s).tables
+    assert sim_market.config.days > 1
     for name in DAY_TABLES:
-        assert one[name].equals(three[name]), name
+        assert one[name].equals(sim_market.read_day(name, s.day)), name
 
 
-def test_load_into_duckdb_is_idempotent(tiny_out: Path, tmp_path: Path) -> None:
+def test_load_into_duckdb_is_idempotent(sim_market, tmp_path: Path) -> None:
     from pfof.store.canonical import load_parquet_dir
 
     db = tmp_path / "sim.duckdb"
-    counts = load_parquet_dir(tiny_out, db)
-    again = load_parquet_dir(tiny_out, db)
+    counts = load_parquet_dir(sim_market.out, db)
+    again = load_parquet_dir(sim_market.out, db)
     assert "quotes" not in again  # days already loaded are skipped
     con = duckdb.connect(str(db))
     for name, n in counts.items():
@@ -135,13 +130,32 @@ def test_demo_preset_is_one_broker_four_wholesalers() -> None:
 
 def test_invalid_config_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown exchange MIC"):
-        replace(SMALL, exchanges=("XNYS", "NOPE")).validate()
+        replace(SimConfig(), exchanges=("XNYS", "NOPE")).validate()
 
 
-def test_in_memory_day_equals_written_day(tiny_out: Path, tiny_config: SimConfig) -> None:
+def test_in_memory_day_equals_written_day(sim_market) -> None:
     from pfof.sim import day_tables
 
-    tables = day_tables(tiny_config, 1)
+    tables = day_tables(sim_market.config, 1)
     for name in DAY_TABLES:
-        written = pq.read_table(tiny_out / name / "date=2026-11-27" / "part-0.parquet")
+        written = sim_market.read_day(name, date(2026, 11, 30))
         assert written.equals(tables[name]), name
+
+
+def test_simulated_firms_are_fictitious_and_say_so(sim_market) -> None:
+    """No simulated broker or wholesaler can pass for a real firm: wholesaler MPIDs are SIM +
+    a letter (none of the real MPIDs pfof knows), every firm's name ends in "(simulated)"."""
+    from pfof.engine.generate606 import KNOWN_MPIDS
+    from pfof.sim.market_centers import EXCHANGE_BY_MIC, WHOLESALERS
+    from pfof.sim.peer_disclosures import BROKERS, VENUES
+
+    assert all(w.mpid.startswith("SIM") and len(w.mpid) == 4 for w in WHOLESALERS)
+    assert not {w.mpid for w in WHOLESALERS} & (set(KNOWN_MPIDS) | set(EXCHANGE_BY_MIC))
+    names = [w.name for w in WHOLESALERS] + [b.name for b in BROKERS]
+    names += [v.name for v in VENUES if v.wholesaler]
+    names += [b.name for b in (*SimConfig().brokers, *SimConfig.demo().brokers)]
+    assert all(n.endswith("(simulated)") for n in names), names
+    written = set(sim_market.read("payments").column("broker").to_pylist())
+    assert written == {b.name for b in sim_market.config.brokers}
+    venues = set(sim_market.read_all("routes").column("venue").to_pylist())
+    assert all(v in EXCHANGE_BY_MIC or v.startswith("SIM") for v in venues), venues

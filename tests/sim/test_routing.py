@@ -1,34 +1,32 @@
-"""Routing policies and the price-improvement model, checked on the tiny run."""
+"""Routing policies and the price-improvement model, checked on the shared simulated market."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
-from pfof.sim.brokers import EXCHANGES, RoutingPolicy
-from pfof.sim.config import default_brokers
+from pfof.sim.brokers import EXCHANGES, Broker, RoutingPolicy
+from pfof.sim.config import SimConfig
 from pfof.sim.market_centers import EQUITY_EXCHANGES, WHOLESALER_BY_ID
 
 MICS = {e.mic for e in EQUITY_EXCHANGES}
 
 
 @pytest.fixture(scope="module")
-def rows(tiny_out: Path, simio) -> dict[str, list[dict]]:
+def rows(sim_market) -> dict[str, list[dict]]:
     names = ("orders", "routes", "fill_economics")
-    return {n: simio.read_all(tiny_out, n).to_pylist() for n in names}
+    return {n: sim_market.read_all(n).to_pylist() for n in names}
 
 
 @pytest.fixture(scope="module")
-def rates(tiny_out: Path) -> dict[tuple, Decimal]:
+def rates(sim_market) -> dict[tuple, Decimal]:
     return {
         (r["broker"], r["venue"], r["section"], r["order_type"]): r["rate"]
-        for r in pq.read_table(tiny_out / "arrangements.parquet").to_pylist()
+        for r in sim_market.read("arrangements").to_pylist()
     }
 
 
@@ -36,29 +34,36 @@ def _first_routes(rows: dict[str, list[dict]]) -> dict[str, str]:
     return {r["order_id"]: r["venue"] for r in rows["routes"] if r["seq"] == 1}
 
 
-def _equity_wholesalers(policy: RoutingPolicy) -> tuple[str, list[str]]:
-    b = next(b for b in default_brokers() if b.policy == policy)
+def _brokers(config: SimConfig, policy: RoutingPolicy) -> list[Broker]:
+    return [b for b in config.brokers if b.policy == policy]
+
+
+def _equity_wholesalers(config: SimConfig, policy: RoutingPolicy) -> tuple[str, list[str]]:
+    (b,) = _brokers(config, policy)
     return b.name, [w for w in b.wholesalers if WHOLESALER_BY_ID[w].equities]
 
 
-def test_max_pfof_routes_to_the_top_payer(rows, rates) -> None:
-    broker, ws = _equity_wholesalers(RoutingPolicy.MAX_PFOF)
+def test_max_pfof_routes_to_the_top_payer(sim_market, rows, rates) -> None:
     first = _first_routes(rows)
-    n = 0
-    for o in rows["orders"]:
-        if o["broker"] != broker or o["directed"] or o["section"] == "options":
-            continue
-        venue = first.get(o["order_id"])
-        if venue not in ws:
-            continue
-        n += 1
-        best = max(rates[(broker, w, o["section"], o["order_type"])] for w in ws)
-        assert rates[(broker, venue, o["section"], o["order_type"])] == best, o
-    assert n > 500
+    brokers = _brokers(sim_market.config, RoutingPolicy.MAX_PFOF)
+    assert len(brokers) == 2  # the default ZeroFee broker and the demo's
+    for b in brokers:
+        ws = [w for w in b.wholesalers if WHOLESALER_BY_ID[w].equities]
+        n = 0
+        for o in rows["orders"]:
+            if o["broker"] != b.name or o["directed"] or o["section"] == "options":
+                continue
+            venue = first.get(o["order_id"])
+            if venue not in ws:
+                continue
+            n += 1
+            best = max(rates[(b.name, w, o["section"], o["order_type"])] for w in ws)
+            assert rates[(b.name, venue, o["section"], o["order_type"])] == best, o
+        assert n > 500, b.name
 
 
-def test_best_pi_routes_to_the_best_expected_improvement(rows, rates) -> None:
-    broker, ws = _equity_wholesalers(RoutingPolicy.BEST_PI)
+def test_best_pi_routes_to_the_best_expected_improvement(sim_market, rows, rates) -> None:
+    broker, ws = _equity_wholesalers(sim_market.config, RoutingPolicy.BEST_PI)
     first = _first_routes(rows)
     # Spread-fraction terms: expected PI fraction = pi_base - slope * 2 * fraction.
     chosen = Counter(
@@ -77,8 +82,8 @@ def test_best_pi_routes_to_the_best_expected_improvement(rows, rates) -> None:
     assert sum(chosen.values()) > 300
 
 
-def test_exchanges_only_never_uses_a_wholesaler(rows) -> None:
-    broker, _ = _equity_wholesalers(RoutingPolicy.EXCHANGES_ONLY)
+def test_exchanges_only_never_uses_a_wholesaler(sim_market, rows) -> None:
+    broker, _ = _equity_wholesalers(sim_market.config, RoutingPolicy.EXCHANGES_ONLY)
     venues = {
         f["venue"]
         for f in rows["fill_economics"]
@@ -87,8 +92,8 @@ def test_exchanges_only_never_uses_a_wholesaler(rows) -> None:
     assert venues and venues <= MICS
 
 
-def test_fixed_split_shares(rows) -> None:
-    b = next(b for b in default_brokers() if b.policy == RoutingPolicy.FIXED_SPLIT)
+def test_fixed_split_shares(sim_market, rows) -> None:
+    (b,) = _brokers(sim_market.config, RoutingPolicy.FIXED_SPLIT)
     first = _first_routes(rows)
     got = Counter()
     for o in rows["orders"]:
@@ -145,22 +150,22 @@ def test_every_fill_has_a_route(rows) -> None:
         assert f["venue"] in routed[f["order_id"]], f
 
 
-def test_payment_tables_have_exact_decimals(tiny_out: Path) -> None:
-    p = pq.read_table(tiny_out / "payments.parquet")
+def test_payment_tables_have_exact_decimals(sim_market) -> None:
+    p = sim_market.read("payments")
     assert p.schema.field("amount").type == pa.decimal128(26, 6)
     assert all(isinstance(v, Decimal) for v in p.column("amount").to_pylist())
 
 
-def test_every_order_is_filled_or_cancelled_exactly(tiny_out: Path, simio) -> None:
+def test_every_order_is_filled_or_cancelled_exactly(sim_market) -> None:
     """Quantities are conserved: fills plus cancels equal the order, for every order."""
     done: dict[str, Decimal] = defaultdict(Decimal)
     for name in ("fills", "cancels"):
-        t = simio.read_all(tiny_out, name)
+        t = sim_market.read_all(name)
         for oid, q in zip(
             t.column("order_id").to_pylist(), t.column("quantity").to_pylist(), strict=True
         ):
             done[oid] += Decimal(repr(q))
-    orders = simio.read_all(tiny_out, "orders")
+    orders = sim_market.read_all("orders")
     for oid, q in zip(
         orders.column("order_id").to_pylist(), orders.column("quantity").to_pylist(), strict=True
     ):

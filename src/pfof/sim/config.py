@@ -23,7 +23,7 @@ from pfof.sim.market_centers import (
 
 
 def default_brokers() -> tuple[Broker, ...]:
-    """Four brokers, one per routing policy.
+    """Four brokers, one per routing policy (fictitious firms, named "... (simulated)").
 
     Per-share rates are in the range Charles Schwab disclosed for 2022 Q4 in its Rule 606
     reports (about 10 cents per 100 shares for market orders, 28-33 cents per 100 shares for
@@ -32,74 +32,74 @@ def default_brokers() -> tuple[Broker, ...]:
     """
     zerofee_terms = (
         per_share_terms(
-            "CDRG",
+            "SIMA",
             ("0.0012", "0.0012", "0.0033", "0.0010"),
             ("0.0015", "0.0015", "0.0028", "0.0012"),
             "0.55",
         )
         + per_share_terms(
-            "NITE",
+            "SIMB",
             ("0.0011", "0.0011", "0.0032", "0.0009"),
             ("0.0014", "0.0014", "0.0028", "0.0011"),
         )
         + per_share_terms(
-            "JNST",
+            "SIMC",
             ("0.0010", "0.0010", "0.0031", "0.0010"),
             ("0.0013", "0.0013", "0.0027", "0.0010"),
         )
         + per_share_terms(
-            "ETMM",
+            "SIMD",
             ("0.0009", "0.0010", "0.0032", "0.0015"),
             ("0.0012", "0.0012", "0.0028", "0.0014"),
         )
-        + per_share_terms("WOLV", ("0", "0", "0", "0"), ("0", "0", "0", "0"), "0.58")
+        + per_share_terms("SIMG", ("0", "0", "0", "0"), ("0", "0", "0", "0"), "0.58")
     )
     bestex_terms = (
-        spread_fraction_terms("CDRG", "0.10", "0.50")
-        + spread_fraction_terms("NITE", "0.05")
-        + spread_fraction_terms("JNST", "0.02")
+        spread_fraction_terms("SIMA", "0.10", "0.50")
+        + spread_fraction_terms("SIMB", "0.05")
+        + spread_fraction_terms("SIMC", "0.02")
     )
     split_terms = per_share_terms(
-        "CDRG",
+        "SIMA",
         ("0.0010", "0.0010", "0.0030", "0.0010"),
         ("0.0012", "0.0012", "0.0025", "0.0010"),
         "0.45",
     ) + per_share_terms(
-        "NITE",
+        "SIMB",
         ("0.0010", "0.0010", "0.0030", "0.0010"),
         ("0.0012", "0.0012", "0.0025", "0.0010"),
     )
     return (
         Broker(
-            "ZeroFee",
+            "ZeroFee Broker (simulated)",
             RoutingPolicy.MAX_PFOF,
             0.45,
-            ("CDRG", "NITE", "JNST", "ETMM", "WOLV"),
+            ("SIMA", "SIMB", "SIMC", "SIMD", "SIMG"),
             zerofee_terms,
         ),
         Broker(
-            "BestEx",
+            "BestPrice Broker (simulated)",
             RoutingPolicy.BEST_PI,
             0.25,
-            ("CDRG", "NITE", "JNST"),
+            ("SIMA", "SIMB", "SIMC"),
             bestex_terms,
             nml_to=EXCHANGES,
         ),
         Broker(
-            "DirectEx",
+            "ExchangeOnly Broker (simulated)",
             RoutingPolicy.EXCHANGES_ONLY,
             0.10,
-            ("CDRG",),
-            per_share_terms("CDRG", ("0",) * 4, ("0",) * 4, "0.30"),
+            ("SIMA",),
+            per_share_terms("SIMA", ("0",) * 4, ("0",) * 4, "0.30"),
             nml_to=EXCHANGES,
         ),
         Broker(
-            "SplitCo",
+            "Split Broker (simulated)",
             RoutingPolicy.FIXED_SPLIT,
             0.20,
-            ("CDRG", "NITE"),
+            ("SIMA", "SIMB"),
             split_terms,
-            split=(("CDRG", 0.5), ("NITE", 0.3), (EXCHANGES, 0.2)),
+            split=(("SIMA", 0.5), ("SIMB", 0.3), (EXCHANGES, 0.2)),
         ),
     )
 
@@ -150,36 +150,36 @@ class SimConfig:
         """One broker maximising PFOF across four wholesalers and the exchanges, one month.
 
         The top payer differs by section and order type and is never the wholesaler with the
-        best price improvement (CDRG) for marketable orders, so routing for payment costs
+        best price improvement (SIMA) for marketable orders, so routing for payment costs
         customers something that a best-price policy on the same orders would recover.
         """
         zerofee = default_brokers()[0]
-        wholesalers = ("CDRG", "NITE", "JNST", "ETMM")
+        wholesalers = ("SIMA", "SIMB", "SIMC", "SIMD")
         terms = (
             per_share_terms(
-                "CDRG",
+                "SIMA",
                 ("0.0010", "0.0011", "0.0033", "0.0010"),
                 ("0.0013", "0.0013", "0.0026", "0.0011"),
             )
             + per_share_terms(
-                "NITE",
+                "SIMB",
                 ("0.0011", "0.0013", "0.0031", "0.0010"),
                 ("0.0016", "0.0014", "0.0028", "0.0012"),
             )
             + per_share_terms(
-                "JNST",
+                "SIMC",
                 ("0.0010", "0.0010", "0.0030", "0.0012"),
                 ("0.0014", "0.0016", "0.0027", "0.0011"),
             )
             + per_share_terms(
-                "ETMM",
+                "SIMD",
                 ("0.0013", "0.0012", "0.0031", "0.0009"),
                 ("0.0012", "0.0012", "0.0029", "0.0014"),
             )
         )
         broker = replace(
             zerofee,
-            name="Demo Brokerage",
+            name="Demo Brokerage (simulated)",
             share=1.0,
             wholesalers=wholesalers,
             arrangements=terms,

@@ -65,7 +65,9 @@ def fill_money(c: Context, f: dict[str, np.ndarray]) -> FillMoney:
     better = np.where(buy, price < far, price > far)
     within = (price >= bid_x) & (price <= ask_x)
     position = np.where(
-        ~usable, None, np.where(price == far, "at", np.where(better & within, "inside", "outside"))
+        ~usable,
+        np.array(None, dtype=object),  # None as an array: numpy's stubs accept no bare None
+        np.where(price == far, "at", np.where(better & within, "inside", "outside")),
     ).astype(object)
     reason = REASONS[f["reason"]].copy()
     fallback = np.select(

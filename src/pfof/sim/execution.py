@@ -17,7 +17,7 @@ import numpy as np
 from pfof.sim.brokers import EXCHANGES, RoutingPolicy, all_terms
 from pfof.sim.calendar import Session
 from pfof.sim.config import SimConfig
-from pfof.sim.market_centers import EXCHANGE_BY_MIC, WHOLESALERS
+from pfof.sim.market_centers import DEFAULT_OPTIONS_MAKER, EXCHANGE_BY_MIC, WHOLESALERS
 from pfof.sim.orders import MARKET, MICRO, MKT_LIMIT, NM_LIMIT, ON_CLOSE, ON_OPEN, STOP, DayOrders
 from pfof.sim.prices import EMPTY, floor_tick, tick
 from pfof.sim.quotes import DayQuotes, asof, first_passage
@@ -232,7 +232,7 @@ def choose_destination(c: Context) -> np.ndarray:
             dtype=np.int64,
         )
         if len(op_w) == 0:
-            op_w = np.array([v.wholesaler0 + wh_names.index("CDRG")])
+            op_w = np.array([v.wholesaler0 + wh_names.index(DEFAULT_OPTIONS_MAKER)])
         # Options: the options market maker paying the most per contract.
         om = mine[opt[mine]]
         if len(om):

@@ -1,9 +1,11 @@
 """Venues: lit exchanges (by ISO 10383 MIC) with access fees and rebates, and wholesalers.
 
-Fees and rebates are illustrative round numbers in the range of published exchange fee
-schedules (the Rule 610 access-fee cap is $0.0030/share); they are not any exchange's
-current schedule. Wholesaler identifiers are MPIDs as commonly reported; the simulator only
-needs them to be stable names.
+The exchanges are real ones, named by their ISO 10383 MICs, because their quotes make up the
+modelled NBBO; their fees and rebates are illustrative round numbers in the range of published
+exchange fee schedules (the Rule 610 access-fee cap is $0.0030/share), not any exchange's
+current schedule. The wholesalers are fictitious: ``SIM`` + a letter as MPID and a name ending
+in "(simulated)", so that nothing the simulator writes (a Rule 605 file named after its MPID,
+a 606 venue row) can pass for a real firm's data.
 """
 
 from __future__ import annotations
@@ -75,16 +77,19 @@ OPTIONS_EXCHANGES: tuple[Exchange, ...] = (
     Exchange("XMIO", "MIAX Options", Decimal("0.50"), Decimal("0.25"), 0.15, True),
 )
 
+#: The simulated wholesalers: fictitious firms, their IDs marked as simulated by ``SIM``.
 WHOLESALERS: tuple[Wholesaler, ...] = (
-    Wholesaler("CDRG", "Citadel Securities LLC", 0.55, options=True),
-    Wholesaler("NITE", "Virtu Americas LLC", 0.50),
-    Wholesaler("JNST", "Jane Street Capital LLC", 0.52),
-    Wholesaler("ETMM", "G1 Execution Services LLC", 0.45),
-    Wholesaler("UBSS", "UBS Securities LLC", 0.42),
-    Wholesaler("SOHO", "Two Sigma Securities LLC", 0.48),
-    Wholesaler("WOLV", "Wolverine Execution Services LLC", 0.0, options=True, equities=False),
-    Wholesaler("GEBS", "Global Execution Brokers LP", 0.0, options=True, equities=False),
+    Wholesaler("SIMA", "Wholesaler A (simulated)", 0.55, options=True),
+    Wholesaler("SIMB", "Wholesaler B (simulated)", 0.50),
+    Wholesaler("SIMC", "Wholesaler C (simulated)", 0.52),
+    Wholesaler("SIMD", "Wholesaler D (simulated)", 0.45),
+    Wholesaler("SIME", "Wholesaler E (simulated)", 0.42),
+    Wholesaler("SIMF", "Wholesaler F (simulated)", 0.48),
+    Wholesaler("SIMG", "Options Market Maker G (simulated)", 0.0, options=True, equities=False),
+    Wholesaler("SIMH", "Options Market Maker H (simulated)", 0.0, options=True, equities=False),
 )
+#: Where an options order goes when its broker names no options market maker.
+DEFAULT_OPTIONS_MAKER = WHOLESALERS[0].mpid
 
 EXCHANGE_BY_MIC = {e.mic: e for e in EQUITY_EXCHANGES + OPTIONS_EXCHANGES}
 WHOLESALER_BY_ID = {w.mpid: w for w in WHOLESALERS}

@@ -4,17 +4,21 @@ The embedded default data behind ``pfof demo`` until the order-level simulator d
 606 generator: each broker routes a known number of shares of each section and order type
 to wholesalers and exchanges at known rates, and the report figures are derived from those
 volumes exactly as a broker would derive them (dollars first, then cents per 100 shares).
+The brokers and wholesalers are fictitious (names end in "(simulated)", wholesaler MPIDs are
+the simulator's ``SIM`` IDs); the exchanges are real venues, named by their MICs.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from pfof.model.enums import OrderType, Section
+from pfof.model.market_time import quarter_bounds, quarter_months
 from pfof.model.reports606 import A1Month, A1Section, A1Venue, HeldOrderRoutingReport
+from pfof.sim.market_centers import WHOLESALERS
 
 CENT = Decimal("0.01")
 PCT = Decimal("0.01")
@@ -29,12 +33,9 @@ class Venue:
     wholesaler: bool
 
 
+#: Five of the simulator's fictitious wholesalers, then real exchanges (by MIC).
 VENUES = (
-    Venue("Citadel Securities LLC", None, "CDRG", True),
-    Venue("Virtu Americas, LLC", None, "NITE", True),
-    Venue("Jane Street Capital, LLC", None, "JNST", True),
-    Venue("G1 Execution Services, LLC", None, "ETMM", True),
-    Venue("Two Sigma Securities, LLC", None, "SOHO", True),
+    *(Venue(w.name, None, w.mpid, True) for w in WHOLESALERS[:5]),
     Venue("New York Stock Exchange", "XNYS", None, False),
     Venue("The Nasdaq Stock Market LLC", "XNAS", None, False),
     Venue("Cboe BZX Exchange, Inc.", "BATS", None, False),
@@ -52,11 +53,12 @@ class BrokerProfile:
     wholesalers: int  # how many wholesalers it routes to
 
 
+#: Fictitious peer brokers, named by size and marked "(simulated)".
 BROKERS = (
-    BrokerProfile("Evergreen Brokerage", 2_400_000_000, Decimal("14"), Decimal("48"), 4),
-    BrokerProfile("Harbor Invest", 900_000_000, Decimal("9"), Decimal("38"), 3),
-    BrokerProfile("Lighthouse Securities", 350_000_000, Decimal("4"), Decimal("20"), 2),
-    BrokerProfile("Meridian Direct", 120_000_000, Decimal("0"), Decimal("0"), 0),
+    BrokerProfile("Large Broker (simulated)", 2_400_000_000, Decimal("14"), Decimal("48"), 4),
+    BrokerProfile("Mid Broker (simulated)", 900_000_000, Decimal("9"), Decimal("38"), 3),
+    BrokerProfile("Small Broker (simulated)", 350_000_000, Decimal("4"), Decimal("20"), 2),
+    BrokerProfile("No-PFOF Broker (simulated)", 120_000_000, Decimal("0"), Decimal("0"), 0),
 )
 
 _TYPE_RATE = {  # multiplier of the broker's average rate by order type
@@ -94,7 +96,7 @@ def quarter_report(
     """One quarter's 606(a)(1) report of ``broker``; figures follow from seeded volumes."""
     rng = random.Random(f"{seed}:{broker.name}:{year}:{quarter}")
     months = []
-    for mon in range(3 * quarter - 2, 3 * quarter + 1):
+    for mon in quarter_months(quarter):
         sections = {}
         for section in Section:
             options = section is Section.OPTIONS
@@ -146,10 +148,13 @@ def quarter_report(
                 )
                 blocks.append((venue, usd, cph, pcts, aspects))
             order_pct = _pcts([sum(routed[ti][j] for ti in range(4)) for j in range(len(venues))])
-            type_pct = _pcts(type_volume)
+            market, marketable_limit, non_marketable_limit, other = _pcts(type_volume)
             sections[section] = A1Section(
                 Decimal("100.00"),
-                *type_pct,
+                market,
+                marketable_limit,
+                non_marketable_limit,
+                other,
                 tuple(
                     A1Venue(
                         venue.name,
@@ -182,5 +187,6 @@ def quarter_report(
                 sections[Section.OPTIONS],
             )
         )
-    generated = datetime(year + (quarter == 4), (3 * quarter) % 12 + 1, 20, 12, tzinfo=UTC)
+    last_day = quarter_bounds(year, quarter)[1]
+    generated = datetime.combine(last_day + timedelta(days=20), time(12), tzinfo=UTC)
     return HeldOrderRoutingReport("1.3", broker.name, year, quarter, generated, tuple(months))

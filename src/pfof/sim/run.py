@@ -23,6 +23,7 @@ from pfof.sim.calendar import Session, trading_sessions
 from pfof.sim.config import SimConfig
 from pfof.sim.day import DAY_TABLES, DayResult, simulate_day
 from pfof.sim.universe import build_universe
+from pfof.store import layout
 
 Progress = Callable[[int, int, Session], None]
 PaymentKey = tuple[str, str, date, str, str]
@@ -134,21 +135,26 @@ def simulate(
 ) -> SimSummary:
     """Run the simulation, writing ``OUT/<table>/date=YYYY-MM-DD/part-0.parquet`` per day and
     ``OUT/arrangements.parquet``, ``OUT/payments.parquet``; ``sink`` also receives each day's
-    tables (e.g. to load them into DuckDB). Memory stays at one day's worth."""
+    tables (e.g. to load them into DuckDB). Memory stays at one day's worth.
+
+    >>> import pfof
+    >>> run = pfof.simulate(pfof.SimConfig(days=2, seed=1), "market")  # doctest: +SKIP
+    >>> run.rows["orders"], run.payments_usd > 0                       # doctest: +SKIP
+    (40000, True)
+    """
     t0 = time.perf_counter()
     out = Path(out_dir) if out_dir is not None else None
     summary = SimSummary(out_dir=out)
     totals: dict[PaymentKey, int] = {}
     arrangements = arrangements_table(config.brokers, config.exchanges, config.start)
     if out is not None:
-        write_table(arrangements, out / "arrangements.parquet")
+        write_table(arrangements, layout.table_file(out, "arrangements"))
     if sink is not None:
         sink(None, {"arrangements": arrangements})  # type: ignore[arg-type]
     for session, day in iter_days(config):
         if out is not None:
-            part = f"date={session.day.isoformat()}"
             for name in DAY_TABLES:
-                write_table(day.tables[name], out / name / part / "part-0.parquet")
+                write_table(day.tables[name], layout.day_part(out, name, session.day))
         if sink is not None:
             sink(session, day.tables)
         add_payments(totals, session, day)
@@ -167,7 +173,7 @@ def simulate(
         del day  # free this day before the next one is generated
     payments = payments_table(totals)
     if out is not None:
-        write_table(payments, out / "payments.parquet")
+        write_table(payments, layout.table_file(out, "payments"))
     if sink is not None:
         sink(None, {"payments": payments})  # type: ignore[arg-type]
     summary.rows["arrangements"] = arrangements.num_rows

@@ -48,7 +48,7 @@ class Universe:
 def _tickers(rng: np.random.Generator, n: int) -> list[str]:
     letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
     seen: set[str] = set()
-    out = []
+    out: list[str] = []
     while len(out) < n:
         k = int(rng.integers(2, 5))
         t = "".join(rng.choice(letters, k))
