@@ -1,5 +1,6 @@
 # The two commands of the README: `make demo` (set up + run the main job on the embedded
-# default data) and `make test` (set up + run every test). Both create ./.venv when needed.
+# default data) and `make test` (set up + run the lint, format and type checks and every
+# test). Both create ./.venv when needed.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,11 +19,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) pfof-demo pfof.duckdb .pytest_cache .hypothesis

@@ -1,3 +1,103 @@
-"""pfof: make payment for order flow measurable."""
+"""pfof: make payment for order flow measurable.
+
+The functions a notebook user calls, each also behind a ``pfof`` command::
+
+    import pfof
+
+    report = pfof.read_606("606-CHAS-2020Q1.xml")          # typed, exact Decimal model
+    check = pfof.validate_606("606-CHAS-2020Q1.xml", strict=True)
+    con = pfof.connect("pfof.duckdb")                       # the DuckDB store
+    pfof.ingest(["reports/"], con)                          # files, folders, zips
+    for bq in pfof.broker_quarters(con):
+        print(bq.broker, bq.year, bq.quarter, bq.total_usd)
+
+Results are typed objects or Arrow tables; nothing is printed. Every error pfof raises on
+purpose is a :class:`PfofError`. ``docs/python.md`` is a tour whose code runs in the tests.
+Names are imported on first use, so ``import pfof`` (and the CLI) stays fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from pfof.errors import (
+    InputError,
+    Issue,
+    ParameterError,
+    PfofError,
+    Severity,
+    StoreError,
+    Validation,
+    ValidationError,
+)
 
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it (imported lazily by ``__getattr__``).
+_LAZY: dict[str, str] = {
+    "read_606": "pfof.formats.sec606",
+    "validate_606": "pfof.formats.sec606",
+    "write_606": "pfof.formats.sec606",
+    "read_605": "pfof.formats.sec605",
+    "validate_605": "pfof.formats.sec605",
+    "connect": "pfof.store.schema",
+    "ingest": "pfof.store.ingest",
+    "broker_quarters": "pfof.app.analysis",
+    "generate_606": "pfof.app.analysis",
+    "customer_report": "pfof.app.analysis",
+    "SimConfig": "pfof.sim.config",
+    "simulate": "pfof.sim.run",
+    "measure_quality": "pfof.app.measure",
+    "run_demo": "pfof.app.demo",
+}
+
+__all__ = [
+    "InputError",
+    "Issue",
+    "ParameterError",
+    "PfofError",
+    "Severity",
+    "SimConfig",
+    "StoreError",
+    "Validation",
+    "ValidationError",
+    "__version__",
+    "broker_quarters",
+    "connect",
+    "customer_report",
+    "generate_606",
+    "ingest",
+    "measure_quality",
+    "read_605",
+    "read_606",
+    "run_demo",
+    "simulate",
+    "validate_605",
+    "validate_606",
+    "write_606",
+]
+
+if TYPE_CHECKING:
+    from pfof.app.analysis import broker_quarters, customer_report, generate_606
+    from pfof.app.demo import run_demo
+    from pfof.app.measure import measure_quality
+    from pfof.formats.sec605 import read_605, validate_605
+    from pfof.formats.sec606 import read_606, validate_606, write_606
+    from pfof.sim.config import SimConfig
+    from pfof.sim.run import simulate
+    from pfof.store.ingest import ingest
+    from pfof.store.schema import connect
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pfof' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
