@@ -28,6 +28,7 @@ from enum import StrEnum
 __all__ = [
     "InputError",
     "Issue",
+    "IssueVerdict",
     "ParameterError",
     "PfofError",
     "Severity",
@@ -140,8 +141,31 @@ class Issue:
         }
 
 
+class IssueVerdict:
+    """Mixin for a result holding ``issues``: splits them into errors and warnings and tells
+    whether any error rejects the input (shared by every check's result type)."""
+
+    __slots__ = ()
+    issues: Sequence[Issue]
+
+    @property
+    def errors(self) -> list[Issue]:
+        """Issues that reject the input at the strictness asked for."""
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        """Deviations tolerated at that strictness."""
+        return [i for i in self.issues if i.severity is Severity.WARNING]
+
+    @property
+    def valid(self) -> bool:
+        """True when no issue rejects the input."""
+        return not self.errors
+
+
 @dataclass(slots=True)
-class Validation:
+class Validation(IssueVerdict):
     """The verdict on one file at one strictness: its issues split into errors and warnings.
 
     ``format`` is ``"606"`` or ``"605"``; ``kind`` the report within it (``a1``, ``b1``, ``b3``;
@@ -157,21 +181,6 @@ class Validation:
     issues: list[Issue] = field(default_factory=list)
     schema_valid: bool | None = None
     records: int | None = None
-
-    @property
-    def errors(self) -> list[Issue]:
-        """Issues that reject the file at this strictness."""
-        return [i for i in self.issues if i.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Issue]:
-        """Deviations tolerated at this strictness."""
-        return [i for i in self.issues if i.severity is Severity.WARNING]
-
-    @property
-    def valid(self) -> bool:
-        """True when no issue rejects the file."""
-        return not self.errors
 
     def raise_for_errors(self, what: str = "file") -> None:
         """Raise :class:`ValidationError` listing the errors, if any."""

@@ -8,27 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from support.public_api import REQUIRED
+
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "python.md"
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def test_docs_python_md_has_code_blocks_for_every_required_function() -> None:
     code = "\n".join(BLOCK.findall(DOCS.read_text(encoding="utf-8")))
-    for name in (
-        "read_606",
-        "validate_606",
-        "write_606",
-        "read_605",
-        "validate_605",
-        "connect",
-        "ingest",
-        "broker_quarters",
-        "simulate",
-        "measure_quality",
-        "generate_606",
-        "customer_report",
-        "PfofError",
-    ):
+    for name in sorted(REQUIRED):
         assert f"pfof.{name}" in code, name
 
 

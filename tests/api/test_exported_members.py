@@ -11,23 +11,9 @@ import types
 from pathlib import Path
 
 import pfof
+from support.public_api import REQUIRED
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "python.md"
-REQUIRED = {
-    "read_606",
-    "validate_606",
-    "write_606",
-    "read_605",
-    "validate_605",
-    "connect",
-    "ingest",
-    "broker_quarters",
-    "simulate",
-    "measure_quality",
-    "generate_606",
-    "customer_report",
-    "PfofError",
-}
 
 
 def _public_members() -> set[str]:

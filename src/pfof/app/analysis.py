@@ -135,10 +135,11 @@ def customer_report(
     17
     """
     from pfof.engine.generate606 import customer_routing_report, report_timestamp
+    from pfof.model.market_time import as_date
     from pfof.store.order_logs import load_order_logs
 
     _check_scope(routes)
-    first, last = _day(start, "start"), _day(end, "end")
+    first, last = as_date(start, "start"), as_date(end, "end")
     if last < first:
         raise ParameterError(f"end date {last} is before start date {first}")
     tables = load_order_logs(source, broker=broker, start=first, end=last, customer=customer)
@@ -156,12 +157,3 @@ def customer_report(
 def _check_scope(routes: str) -> None:
     if routes not in ("first", "all"):
         raise ParameterError(f"routes must be 'first' or 'all', got {routes!r}")
-
-
-def _day(value: date | str, what: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise ParameterError(f"{what} date {value!r} is not YYYY-MM-DD") from exc

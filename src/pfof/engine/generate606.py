@@ -30,7 +30,7 @@ from pfof.engine.attribution import (
     payment_attribution,
 )
 from pfof.model.enums import OrderType, PaymentBasis, Section
-from pfof.model.market_time import MARKET_TZ, quarter_bounds, quarter_months
+from pfof.model.market_time import MARKET_TZ, as_date, quarter_bounds, quarter_months
 from pfof.model.mics import ISO_MICS
 from pfof.model.money import format_usd, round_half_up
 from pfof.model.reports606 import (
@@ -136,10 +136,6 @@ def per_hundred(usd: Decimal, units_micro: int, options: bool) -> Decimal | None
 
 
 # ------------------------------------------------------------------ in-memory tables
-
-
-def _date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _connect(tables: Tables, names: tuple[str, ...]) -> duckdb.DuckDBPyConnection:
@@ -433,7 +429,7 @@ def customer_routing_report(
     ones in a (b)(3) report instead), option orders in ``options``. Routes are all of the
     order's routes by default, so a customer also sees where a re-routed order executed.
     """
-    start, end = _date(start), _date(end)
+    start, end = as_date(start, "start"), as_date(end, "end")
     if end < start:
         raise ValueError(f"end date {end} is before start date {start}")
     con = _connect(tables, ("orders", "routes", "fills"))

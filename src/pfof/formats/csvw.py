@@ -33,7 +33,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from pfof.errors import InputError, Issue, ParameterError, Severity
+from pfof.errors import InputError, Issue, IssueVerdict, ParameterError
 
 # ---------------------------------------------------------------- schema model
 
@@ -313,20 +313,12 @@ def _normalise(base: str, text: str) -> str:
 
 
 @dataclass(slots=True)
-class CsvwResult:
+class CsvwResult(IssueVerdict):
     """Violations, and each data row's values by column name (``None`` = null, a raw string
     where the cell was invalid) with its 1-based file line."""
 
     issues: list[Issue] = field(default_factory=list)
     rows: list[tuple[int, dict[str, object]]] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity is Severity.ERROR]
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
 
 
 def validate_csv(lines: Iterable[str], schema: TableSchema, *, file: str = "") -> CsvwResult:

@@ -14,7 +14,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Literal
 
-from pfof.errors import InputError, Issue, ParameterError, Severity, Validation, ValidationError
+from pfof.errors import (
+    InputError,
+    Issue,
+    IssueVerdict,
+    ParameterError,
+    Severity,
+    Validation,
+    ValidationError,
+)
 from pfof.formats import sec605_detailed, sec605_legacy, sec605_summary
 from pfof.formats.csvw import TableSchema, load_metadata
 from pfof.formats.sec605_numbers import read_lines
@@ -32,23 +40,13 @@ class UnknownFormatError(InputError):
 
 
 @dataclass(frozen=True, slots=True)
-class Rule605File:
+class Rule605File(IssueVerdict):
     """The records read from one Rule 605 file and the issues found, at one strictness."""
 
     file: str
     kind: Kind
     records: Records605
     issues: tuple[Issue, ...]
-
-    @property
-    def errors(self) -> tuple[Issue, ...]:
-        """Issues that make the file invalid at this strictness."""
-        return tuple(i for i in self.issues if i.severity is Severity.ERROR)
-
-    @property
-    def warnings(self) -> tuple[Issue, ...]:
-        """Deviations tolerated at this strictness."""
-        return tuple(i for i in self.issues if i.severity is Severity.WARNING)
 
 
 class Rule605FormatError(ValidationError):

@@ -1,7 +1,7 @@
 """Amended Rule 605 detailed monthly report: 55 pipe-delimited fields with a header row.
 
 The field list is reconstructed from filers' published files (SEC Release 34-99679 gives
-the content, not the layout); ``model.rule605.DETAILED_FIELDS`` records it and
+the content, not the layout); ``model.records605.DETAILED_FIELDS`` records it and
 docs/rule605.md marks what is unconfirmed. Numbers are written with at most 6 decimals,
 rounded half-up, trailing zeros dropped (the convention of the SEC's summary spec).
 """

@@ -13,6 +13,7 @@ from pfof.errors import ParameterError
 
 __all__ = [
     "MARKET_TZ",
+    "as_date",
     "previous_quarter",
     "quarter_bounds",
     "quarter_months",
@@ -59,3 +60,16 @@ def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
     """``(year, quarter)`` of the quarter before: Q4 of the previous year before Q1."""
     _check_quarter(quarter)
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+
+
+def as_date(value: date | str, what: str = "date") -> date:
+    """``value`` as a date: a ``date`` as it is, a string as ISO ``YYYY-MM-DD``.
+
+    Raises :class:`~pfof.errors.ParameterError` naming ``what`` for anything else.
+    """
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"{what} must be a date (YYYY-MM-DD), got {value!r}") from exc

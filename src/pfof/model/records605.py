@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import Generic, Literal, TypeVar
 
-from pfof.errors import Issue, Severity
+from pfof.errors import Issue, IssueVerdict
 
 Num = Decimal | None
 R = TypeVar("R")
@@ -27,24 +27,12 @@ R = TypeVar("R")
 
 
 @dataclass(slots=True)
-class ParsedFile(Generic[R]):
+class ParsedFile(IssueVerdict, Generic[R]):
     """Records read from one Rule 605 file, the file line of each, and every issue found."""
 
     records: list[R] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Issue]:
-        return [i for i in self.issues if i.severity is Severity.WARNING]
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
 
 
 # ---------------------------------------------------------------- legacy (26 fields)

@@ -17,8 +17,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pfof.errors import InputError, ParameterError, StoreError
+from pfof.errors import InputError, StoreError
 from pfof.model.enums import PaymentBasis
+from pfof.model.market_time import as_date
 from pfof.model.tables import CANONICAL
 from pfof.store import layout
 from pfof.store.schema import connect
@@ -31,15 +32,6 @@ REQUIRED_TABLES = ("orders", "routes", "fills", "arrangements")
 _DAY_COLUMN = {"orders": "received_ts", "routes": "routed_ts", "fills": "exec_ts", "nbbo": "ts"}
 
 Source = str | Path | duckdb.DuckDBPyConnection
-
-
-def _day(value: date | str, what: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise ParameterError(f"{what} must be a date (YYYY-MM-DD), got {value!r}") from exc
 
 
 def _literal(text: str) -> str:
@@ -70,7 +62,7 @@ def load_order_logs(
     source or one of its tables is missing or unreadable, and :class:`~pfof.errors.StoreError`
     when a DuckDB file cannot be opened.
     """
-    lo, hi = _day(start, "start") - timedelta(days=1), _day(end, "end") + timedelta(days=1)
+    lo, hi = as_date(start, "start") - timedelta(days=1), as_date(end, "end") + timedelta(days=1)
     if isinstance(source, duckdb.DuckDBPyConnection):
         return _from_store(source, "the DuckDB connection", broker, customer, lo, hi, with_nbbo)
     path = Path(source)
