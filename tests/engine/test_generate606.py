@@ -16,10 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from typer.testing import CliRunner
 
 from conftest import SIM_CONFIG, shared_path
-from pfof.cli import app
 from pfof.engine.attribution import (
     payment_attribution,
     payments_from_attribution,
@@ -597,82 +595,6 @@ def test_duckdb_source_gives_the_same_report_as_parquet(
     from_folder = load_order_logs(out, **window)
     assert one == customer_routing_report(from_folder, BESTEX, customer, first, last)
     assert one.held
-
-
-def test_cli_generate_writes_a_strict_valid_report(out: Path, tmp_path: Path) -> None:
-    target = tmp_path / "a1.xml"
-    result = CliRunner().invoke(
-        app,
-        [
-            "rule606",
-            "generate",
-            "--data",
-            str(out),
-            "--broker",
-            SPLIT,
-            "--year",
-            "2026",
-            "--quarter",
-            "4",
-            "--out",
-            str(target),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    report = read_606(target, strict=True).report
-    assert isinstance(report, HeldOrderRoutingReport) and report.bd == SPLIT
-    total = sum(
-        v.usd(t)
-        for m in report.months
-        for s in Section
-        if m.section(s)
-        for v in m.section(s).venues
-        for t in OrderType
-    )
-    assert f"${total:,.2f}" in result.output
-    assert "strict-valid" in result.output
-
-
-def test_cli_customer_prints_xml_and_summary(out: Path, raw: dict[str, pa.Table]) -> None:
-    customer = busiest_customer(raw, ZEROFEE)
-    result = CliRunner().invoke(
-        app,
-        [
-            "rule606",
-            "customer",
-            "--data",
-            str(out),
-            "--broker",
-            ZEROFEE,
-            "--customer",
-            customer,
-            "--from",
-            "2026-11-27",
-            "--to",
-            "2026-12-01",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    report = read_606(result.stdout.encode(), strict=True).report
-    assert report.customer == customer
-    n = len(report.held) + len(report.not_held_exempt) + len(report.options)
-    assert n > 0 and "strict-valid" in result.stderr
-
-
-def test_cli_customer_rejects_bad_arguments(out: Path, tmp_path: Path) -> None:
-    base = ["rule606", "customer", "--broker", ZEROFEE, "--customer", "x"]
-    both = CliRunner().invoke(app, [*base, "--from", "2026-10-29", "--to", "2026-11-02"])
-    assert both.exit_code != 0  # neither --data nor --db
-    backwards = CliRunner().invoke(
-        app, [*base, "--data", str(out), "--from", "2026-11-02", "--to", "2026-10-29"]
-    )
-    assert backwards.exit_code != 0 and "before" in backwards.output
-    not_a_db = tmp_path / "x.duckdb"
-    not_a_db.write_text("hello")
-    bad = CliRunner().invoke(
-        app, [*base, "--db", str(not_a_db), "--from", "2026-10-29", "--to", "2026-11-02"]
-    )
-    assert bad.exit_code == 1 and "x.duckdb: cannot open as a DuckDB store" in bad.output
 
 
 # ------------------------------------------------------------------ properties

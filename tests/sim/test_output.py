@@ -1,5 +1,5 @@
 """Output contract: canonical schemas, byte-identical files for a seed, day independence,
-the DuckDB loader and the ``pfof simulate`` command."""
+and the DuckDB loader (the ``pfof simulate`` command: tests/cli/test_cmd_simulate.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from pfof.cli import app
 from pfof.model.ground_truth import GROUND_TRUTH
 from pfof.model.tables import CANONICAL
 from pfof.sim.calendar import trading_sessions
@@ -77,48 +75,6 @@ def test_load_into_duckdb_is_idempotent(sim_market, tmp_path: Path) -> None:
     ns = con.execute("SELECT count(*) FROM quotes WHERE epoch_ns(ts) % 1000 <> 0").fetchall()
     assert ns[0][0] > 0  # nanoseconds survive
     con.close()
-
-
-def test_cli_simulate_smoke(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    db = tmp_path / "cli.duckdb"
-    result = CliRunner().invoke(
-        app,
-        [
-            "simulate",
-            "--out",
-            str(out),
-            "--days",
-            "2",
-            "--symbols",
-            "5",
-            "--orders-per-day",
-            "300",
-            "--quotes-per-day",
-            "3000",
-            "--seed",
-            "3",
-            "--start",
-            "2026-11-27",
-            "--db",
-            str(db),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert "payments" in result.output and "2026-11-27" in result.output
-    assert (out / "payments.parquet").exists()
-    assert sorted(p.name for p in (out / "orders").iterdir()) == [
-        "date=2026-11-27",
-        "date=2026-11-30",
-    ]
-    con = duckdb.connect(str(db))
-    assert con.execute("SELECT count(*) FROM orders").fetchall()[0][0] == 600
-    con.close()
-
-
-def test_cli_rejects_bad_input(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["simulate", "--out", str(tmp_path), "--start", "27/11"])
-    assert result.exit_code != 0 and "YYYY-MM-DD" in result.output
 
 
 def test_demo_preset_is_one_broker_four_wholesalers() -> None:
