@@ -1,8 +1,8 @@
 """Benchmark ``pfof ingest``: Arrow bulk insert vs a row-by-row ``executemany`` baseline.
 
 Builds a FINRA-style nested zip (bulk.zip -> one zip per quarter -> XML reports) from the real
-Schwab reports in ../shared, each copy made unique by a trailing XML comment so that none is
-skipped as already ingested, then ingests it twice into fresh DuckDB files:
+Schwab reports in ../shared, each copy made another broker's report (``<bd>`` numbered) so that
+none is skipped as a duplicate, then ingests it twice into fresh DuckDB files:
 
 * ``pfof``: :func:`pfof.store.ingest.ingest` (one transaction per file, Arrow bulk insert);
 * ``baseline``: the same reader and transactions, cells inserted with ``executemany``.
@@ -39,7 +39,9 @@ def build_bulk(folder: Path, copies: int, out: Path) -> int:
     per_quarter: dict[str, list[tuple[str, bytes]]] = {}
     for copy in range(copies):
         for path in reports:
-            data = path.read_bytes() + f"\n<!-- copy {copy} -->\n".encode()
+            data = path.read_bytes().replace(
+                b"<bd>Charles Schwab</bd>", f"<bd>Charles Schwab copy {copy}</bd>".encode()
+            )
             quarter = path.stem[-6:]
             per_quarter.setdefault(quarter, []).append((f"{copy:03}-{path.name}", data))
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bulk:
@@ -84,7 +86,8 @@ def baseline(db: str, bulk: Path) -> int:
         ]
         con.execute("BEGIN")
         con.execute(
-            "INSERT INTO sources VALUES (?, ?, 'a1', ?, ?, ?, ?, true, '[]', ?)",
+            "INSERT INTO sources (sha256, path, kind, broker, year, quarter, ingested_at, "
+            "strict_valid, warnings, n_rows) VALUES (?, ?, 'a1', ?, ?, ?, ?, true, '[]', ?)",
             [
                 sha,
                 entry.path,

@@ -121,3 +121,35 @@ def test_top_venue_share_is_null_when_broker_pays_net() -> None:
 @given(st.integers(min_value=1, max_value=40))
 def test_hhi_of_n_equal_shares_is_10000_over_n(n: int) -> None:
     assert hhi([D(100) / n] * n).quantize(D("0.0001")) == (D(10000) / n).quantize(D("0.0001"))
+
+
+def test_amounts_far_beyond_the_format_still_sum_exactly_and_render() -> None:
+    """A store written before pfof refused oversized amounts may hold 28-digit ones: the
+    comparison sums them exactly and every record renders (today: decimal.InvalidOperation)."""
+    huge = "9" * 28 + ".99"
+    cells = a1_cells(
+        report(
+            "Old Store BD",
+            2020,
+            1,
+            [{"sp500": section(venue("A", "50.00", market_usd=huge, market_cph="1.0000"))}] * 2,
+        )
+    )
+    (record,) = broker_quarter_records(list(cells))
+    assert record["total_usd"] == "1" + "9" * 28 + ".98" and record["sp500_rate"] == "1.0000"
+    assert record["implied_shares"] == "1" + "9" * 28 + "9800"  # usd x 10,000 / rate
+
+
+def test_venue_percentages_merging_past_an_hhi_of_10000_leave_the_hhi_out_with_a_warning() -> None:
+    """Two spellings of one venue at 80 % each merge into one venue at 160 %: HHI 25,600."""
+    month = {
+        "sp500": section(
+            venue("Wolverine Execution Services, LLC", "80.00", market_usd="1.00"),
+            venue("Wolverine Executions Services,LLC", "80.00", market_usd="1.00"),
+        ),
+        "other_stocks": section(venue("B", "100.00", market_usd="1.00")),
+    }
+    (bq,) = broker_quarters(list(a1_cells(report("HHI BD", 2024, 1, [month]))))
+    assert bq.hhi[Section.SP500] is None and bq.hhi[Section.OTHER_STOCKS] == D(10_000)
+    (warning,) = bq.warnings
+    assert "venue-hhi" in warning and "25600.00" in warning and "month 1" in warning

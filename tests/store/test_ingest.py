@@ -21,6 +21,15 @@ from pfof.formats.sec606 import read_606
 from pfof.store import queries
 from pfof.store.ingest import default_reader, ingest
 from pfof.store.schema import connect
+from support.report_copies import (
+    SCHWAB_Q1_CELL,
+    SCHWAB_Q1_RESTATED,
+    crlf,
+    reindent,
+    replace_once,
+    retimestamp,
+    write,
+)
 
 
 def counts(db: Path) -> dict[str, int]:
@@ -264,3 +273,147 @@ def test_ingest_refuses_the_store_before_the_paths(tmp_path: Path) -> None:
             ingest(con, [tmp_path])  # type: ignore[arg-type]
     finally:
         con.close()
+
+
+# ------------------------------------------------------------------ one report counts once
+
+
+def schwab_2020_total(con: duckdb.DuckDBPyConnection) -> Decimal:
+    from pfof.app.analysis import broker_quarters
+
+    return sum(
+        (q.total_usd for q in broker_quarters(con) if q.year == 2020),
+        Decimal(0),
+    )
+
+
+def test_the_same_report_in_another_byte_form_is_a_duplicate_stored_once(
+    schwab: Path, tmp_path: Path
+) -> None:
+    """CRLF line endings, re-indentation and a new <timestamp> leave the figures as they were:
+    each such copy is reported as a duplicate, stores nothing and changes no total."""
+    copies = tmp_path / "copies"
+    q1, q2, q3 = (schwab / f"606-CHAS-2020Q{q}.xml" for q in (1, 2, 3))
+    variants = [
+        write(copies, "q1-crlf.xml", crlf(q1.read_bytes())),
+        write(copies, "q2-reindented.xml", reindent(q2.read_bytes())),
+        write(copies, "q3-republished.xml", retimestamp(q3.read_bytes(), "2024-05-01T12:00:00Z")),
+        write(copies, "q1-crlf-reindented.xml", crlf(reindent(q1.read_bytes()))),
+    ]
+    con = connect(tmp_path / "d.duckdb")
+    first = ingest(sorted(schwab.glob("*2020Q*.xml")), con)
+    before = queries.table_counts(con)
+    second = ingest(variants, con)
+    third = ingest(variants, con)  # idempotent: a duplicate seen again is skipped again
+    total = schwab_2020_total(con)
+    after = queries.table_counts(con)
+    con.close()
+    assert len(first.ingested) == 4
+    assert [o.status for o in second.outcomes] == ["skipped"] * 4
+    assert [o.duplicate_of for o in second.outcomes] == [
+        str(q1),
+        str(q2),
+        str(q3),
+        str(q1),
+    ]
+    assert all("duplicate of" in o.reason for o in second.outcomes)
+    assert [o.status for o in third.outcomes] == ["skipped"] * 4
+    assert before == after
+    assert total == Decimal("245463984.21")
+
+
+def test_a_restatement_supersedes_the_older_report_in_either_ingest_order(
+    schwab: Path, tmp_path: Path
+) -> None:
+    q1 = (schwab / "606-CHAS-2020Q1.xml").read_bytes()
+    restated = retimestamp(
+        replace_once(q1, SCHWAB_Q1_CELL, SCHWAB_Q1_RESTATED), "2021-03-01T09:00:00Z"
+    )
+    path = write(tmp_path / "r", "606-CHAS-2020Q1-restated.xml", restated)
+    original = schwab / "606-CHAS-2020Q1.xml"
+    others = [schwab / f"606-CHAS-2020Q{q}.xml" for q in (2, 3, 4)]
+    expected = Decimal("245463984.21") + 1
+    for order in ([original, path], [path, original]):
+        db = tmp_path / f"r{len(list(tmp_path.glob('*.duckdb')))}.duckdb"
+        con = connect(db)
+        summary = ingest([*order, *others], con)
+        total = schwab_2020_total(con)
+        q1_total = queries.total_net_payment(con, broker="Charles Schwab", year=2020, quarter=1)
+        cells = queries.disclosure_cells(con, broker="Charles Schwab", year=2020, quarter=1)
+        con.close()
+        assert [o.status for o in summary.outcomes] == ["ingested"] * 5
+        assert total == expected, order
+        assert q1_total == file_total(original) + 1
+        assert cells.num_rows == 240 and set(cells.column("sha256").to_pylist()) == {
+            summary.outcomes[order.index(path)].sha256
+        }
+        second = summary.outcomes[1]
+        if order[0] == original:
+            assert second.supersedes == str(original) and "restates" in second.reason
+        else:
+            assert second.superseded_by == str(path) and "superseded by" in second.reason
+
+
+def test_a_bulk_file_version_decides_which_report_is_current(schwab: Path, tmp_path: Path) -> None:
+    """FINRA bulk files name the filer's CRD and a version: V2 replaces V1, whatever the
+    timestamps say; the same report under another filer's CRD is another identity."""
+    q1 = (schwab / "606-CHAS-2020Q1.xml").read_bytes()
+    v1 = retimestamp(q1, "2020-06-01T00:00:00Z")
+    v2 = retimestamp(replace_once(q1, SCHWAB_Q1_CELL, SCHWAB_Q1_RESTATED), "2020-05-01T00:00:00Z")
+    bulk = tmp_path / "bulk"
+    files = [
+        write(bulk, "5393_606_NMS_2020_Q1_SCHB_V2_20200601.xml", v2),
+        write(bulk, "5393_606_NMS_2020_Q1_SCHB_V1_20200420.xml", v1),
+    ]
+    con = connect(tmp_path / "v.duckdb")
+    summary = ingest(files, con)
+    total = queries.total_net_payment(con, broker="Charles Schwab", year=2020, quarter=1)
+    rows = con.execute("SELECT crd, bulk_version FROM sources ORDER BY bulk_version").fetchall()
+    con.close()
+    assert [o.status for o in summary.outcomes] == ["ingested", "ingested"]
+    assert summary.outcomes[1].superseded_by == str(files[0])
+    assert rows == [("5393", 1), ("5393", 2)]
+    assert total == file_total(schwab / "606-CHAS-2020Q1.xml") + 1
+
+
+def file_total(path: Path) -> Decimal:
+    """The sum of a 606(a)(1) file's dollar cells, read without the store."""
+    from pfof.model.reports606 import a1_cells
+
+    cells = a1_cells(read_606(path).report)
+    return sum((c.net_payment_usd for c in cells if c.net_payment_usd is not None), Decimal(0))
+
+
+def test_reports_of_the_same_broker_quarter_from_two_filers_both_count(
+    schwab: Path, tmp_path: Path
+) -> None:
+    q1 = (schwab / "606-CHAS-2020Q1.xml").read_bytes()
+    other = replace_once(q1, SCHWAB_Q1_CELL, SCHWAB_Q1_RESTATED)
+    bulk = tmp_path / "bulk"
+    files = [
+        write(bulk, "5393_606_NMS_2020_Q1_SCHB_V1_20200420.xml", q1),
+        write(bulk, "7777_606_NMS_2020_Q1_OTHR_V1_20200420.xml", other),
+    ]
+    con = connect(tmp_path / "f.duckdb")
+    ingest(files, con)
+    cells = queries.disclosure_cells(con)
+    con.close()
+    assert cells.num_rows == 480
+
+
+def test_a_brokers_own_download_and_its_finra_bulk_filing_are_one_report(
+    schwab: Path, tmp_path: Path
+) -> None:
+    """The file a broker publishes names no CRD; its FINRA bulk filing does. With one filer
+    for the broker and quarter they are editions of one report: the later counts."""
+    own = schwab / "606-CHAS-2020Q1.xml"
+    refiled = retimestamp(
+        replace_once(own.read_bytes(), SCHWAB_Q1_CELL, SCHWAB_Q1_RESTATED), "2021-06-01T00:00:00Z"
+    )
+    bulk = write(tmp_path / "bulk", "5393_606_NMS_2020_Q1_SCHB_V1_20210601.xml", refiled)
+    con = connect(tmp_path / "o.duckdb")
+    summary = ingest([bulk, own], con)
+    total = queries.total_net_payment(con, broker="Charles Schwab", year=2020, quarter=1)
+    con.close()
+    assert summary.outcomes[1].superseded_by == str(bulk)
+    assert total == file_total(own) + 1

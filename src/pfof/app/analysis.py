@@ -1,8 +1,9 @@
 """Library entry points that join the store and the engine: broker comparison from stored
-disclosures, and Rule 606 reports built from a broker's order logs.
+disclosures, the stored reports and which of them count, and Rule 606 reports built from a
+broker's order logs.
 
-The CLI's ``pfof brokers``, ``pfof rule606 generate`` and ``pfof rule606 customer`` call these,
-so Python and the command line give the same numbers.
+The CLI's ``pfof brokers``, ``pfof reports``, ``pfof rule606 generate`` and
+``pfof rule606 customer`` call these, so Python and the command line give the same numbers.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
 
     from pfof.engine.broker_comparison import BrokerQuarter
     from pfof.model.reports606 import A1Cell, CustomerRoutingReport, HeldOrderRoutingReport
+    from pfof.store.queries import StoredReport
 
-__all__ = ["broker_quarters", "customer_report", "generate_606"]
+__all__ = ["broker_quarters", "customer_report", "generate_606", "stored_reports"]
 
 RoutesScope = Literal["first", "all"]
 
@@ -69,6 +71,40 @@ def broker_quarters(
             raise ParameterError("broker, year and quarter filter a store, not given cells")
         cells = source
     return compare(cells)
+
+
+def stored_reports(
+    source: str | os.PathLike[str] | duckdb.DuckDBPyConnection, *, history: bool = False
+) -> list[StoredReport]:
+    """The reports in a pfof store and whether each counts, as ``pfof reports`` lists them.
+
+    Every figure pfof sums comes from **current** reports: of the editions of one report
+    (report type, broker, year and quarter, and for a FINRA bulk file the filer's CRD) the
+    latest counts, by bulk-file version ``V<k>``, then ``<timestamp>``, then ingestion order.
+    ``history`` adds the superseded editions and the duplicate files (the same report in
+    another byte form, recorded but not stored again). ``source`` is a store path (opened
+    read-only) or an open connection. Each :class:`~pfof.store.queries.StoredReport` has its
+    ``status`` (``current``, ``superseded``, ``duplicate``), path, identity and
+    ``.to_json()``.
+
+    >>> import pfof
+    >>> pfof.ingest(["606-reports/"], "pfof.duckdb")               # doctest: +SKIP
+    >>> [(r.broker, r.year, r.quarter, r.status) for r in pfof.stored_reports("pfof.duckdb")]
+    ... # doctest: +SKIP
+    [('Charles Schwab', 2020, 1, 'current'), ...]
+    """
+    import duckdb
+
+    from pfof.store.queries import stored_reports as listing
+    from pfof.store.schema import connect
+
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        return listing(source, history=history)
+    con = connect(Path(source), read_only=True)
+    try:
+        return listing(con, history=history)
+    finally:
+        con.close()
 
 
 def generate_606(

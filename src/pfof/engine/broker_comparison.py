@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from pfof.engine.cell_input import CellSource, as_cells
@@ -29,7 +29,7 @@ from pfof.engine.venue_identity import VenueResolver, broker_key, spelling_notes
 from pfof.model.enums import OrderType, Section
 from pfof.model.market_time import previous_quarter
 from pfof.model.money import dec_str, money_str
-from pfof.model.reports606 import A1Cell
+from pfof.model.reports606 import HHI_MAX, A1Cell
 
 __all__ = [
     "BROKER_QUARTER_COLUMNS",
@@ -42,6 +42,8 @@ __all__ = [
 
 #: Places of percentages and HHI values in :meth:`BrokerQuarter.to_json`.
 PCT_PLACES = Decimal("0.01")
+#: Significant digits of the sums: exact for any figure a DECIMAL(38, 10) column holds.
+_PREC = 60
 _ZERO = Decimal(0)
 
 
@@ -70,7 +72,7 @@ class BrokerQuarter:
     top_venue_usd: Decimal | None = None
     top_venue_share: Decimal | None = None  # top venue's net payment / total, when total > 0
     hhi: dict[Section, Decimal | None] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)  # sanity checks (~100x rates)
+    warnings: list[str] = field(default_factory=list)  # sanity checks (~100x rates, HHI)
     venue_notes: list[str] = field(default_factory=list)  # spellings merged with other quarters'
 
     def to_json(self) -> dict[str, Any]:
@@ -124,8 +126,17 @@ def broker_quarters(cells: CellSource) -> list[BrokerQuarter]:
       its share is of the quarter's total and only given when the total is positive.
     * ``hhi[section]``: per month, the HHI of the venues' ``orderPct`` (percent of non-directed
       orders, venues merged by canonical key), averaged over the months reported. Reports list
-      only the top venues, so this is a lower bound of the true concentration.
+      only the top venues, so this is a lower bound of the true concentration. A month whose
+      percentages give more than 10,000 (no share of one set of orders can) leaves the
+      section's HHI null, with a warning naming the rule ``venue-hhi``.
+
+    Sums are exact whatever the size of the figures (computed at 60 significant digits).
     """
+    with localcontext(prec=_PREC):
+        return _broker_quarters(cells)
+
+
+def _broker_quarters(cells: CellSource) -> list[BrokerQuarter]:
     rows = as_cells(cells)
     resolver = VenueResolver(rows)
     groups: defaultdict[tuple[str, int, int], list[A1Cell]] = defaultdict(list)
@@ -138,7 +149,7 @@ def broker_quarters(cells: CellSource) -> list[BrokerQuarter]:
     result: dict[tuple[str, int, int], BrokerQuarter] = {}
     for (bkey, year, quarter), group in sorted(groups.items()):
         bq = _broker_quarter(display[bkey], bkey, year, quarter, group, resolver)
-        bq.warnings = [
+        bq.warnings[:0] = [
             f.message for f in flags if (f.broker_key, f.year, f.quarter) == (bkey, year, quarter)
         ]
         bq.venue_notes = spelling_notes(group, resolver)
@@ -189,9 +200,19 @@ def _broker_quarter(
         bq.top_venue_usd = top[1]
         bq.top_venue_share = exact_ratio(top[1], bq.total_usd) if bq.total_usd > 0 else None
     for section in Section:
-        monthly = [hhi(p.values()) for (s, _), p in month_venue_pct.items() if s is section]
+        months = sorted(
+            (m, hhi(p.values())) for (s, m), p in month_venue_pct.items() if s is section
+        )
+        over = [(m, value) for m, value in months if value > HHI_MAX]
+        for month, value in over:
+            bq.warnings.append(
+                f"{broker} {year} Q{quarter}: {section.value} venue percentages of month {month} "
+                f"give an HHI of {dec_str(value, PCT_PLACES)}, above {HHI_MAX} [venue-hhi]; "
+                "the section's concentration is left out"
+            )
+        monthly = [value for _, value in months]
         mean = exact_ratio(sum(monthly, _ZERO), Decimal(len(monthly))) if monthly else None
-        bq.hhi[section] = mean
+        bq.hhi[section] = None if over else mean
     return bq
 
 

@@ -13,7 +13,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from pfof.engine.cell_input import CellSource, as_cells
@@ -60,12 +60,13 @@ def summarize_a1(
     sections = {section: PaymentSums() for section in Section}
     order_types = dict.fromkeys(OrderType, _ZERO)
     total = _ZERO
-    for cell in a1_cells(report):
-        if cell.net_payment_usd is None:
-            continue
-        sections[cell.section].add(cell)
-        order_types[cell.order_type] += cell.net_payment_usd
-        total += cell.net_payment_usd
+    with localcontext(prec=60):  # exact sums of any figure a 606 file may hold
+        for cell in a1_cells(report):
+            if cell.net_payment_usd is None:
+                continue
+            sections[cell.section].add(cell)
+            order_types[cell.order_type] += cell.net_payment_usd
+            total += cell.net_payment_usd
     return {
         "file": file,
         "report": "a1",

@@ -12,13 +12,13 @@ name was seen with, and picks each venue's display name.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pfof.engine.cell_input import CellSource, as_cells
 from pfof.model.mics import NON_ISO_ALIASES, is_iso_mic
+from pfof.model.names import NAME_ALIASES, broker_key, normalise_name
 from pfof.model.reports606 import A1Cell
 
 __all__ = [
@@ -33,45 +33,9 @@ __all__ = [
     "venue_mapping",
 ]
 
-_SUFFIXES = frozenset(
-    "llc lc inc incorporated corp corporation co company lp llp ltd limited plc the na".split()
-)
-#: Distinct legal names for the same firm that no spelling rule could merge (normalised form ->
-#: normalised canonical form). Kept tiny and explicit on purpose: merging distinct venues is
-#: worse than leaving two spellings apart.
-NAME_ALIASES: Mapping[str, str] = {
-    # Citadel Securities LLC ran its retail wholesale business as "Citadel Execution Services".
-    "citadel execution service": "citadel securitie",
-}
 _MIC = re.compile(r"^[A-Z0-9]{4}$")
 
 Spelling = tuple[str | None, str | None, str | None]  # (venue name, mic, mpid) as reported
-
-
-def normalise_name(name: str | None) -> str:
-    """A spelling-insensitive key for a firm or venue name.
-
-    Case-folded, accents and punctuation dropped, corporate suffixes (LLC, Inc., Corp., L.P.,
-    Co., Ltd., a leading "The") removed and a plural ``s`` trimmed from longer words, so that
-    "Wolverine Executions Services,LLC" and "Wolverine Execution Services, LLC" agree while
-    "Nasdaq Execution Services" and "The Nasdaq Stock Market" stay apart.
-    """
-    if not name:
-        return ""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
-    text = text.replace("&", " ")
-    # dotted abbreviations: "L.P." -> "lp", "l.l.c" -> "llc", "N.A." -> "na"
-    text = re.sub(r"\b[a-z](?:\.[a-z])+\b\.?", lambda m: m.group().replace(".", ""), text)
-    words = [w for w in re.split(r"[^a-z0-9]+", text) if w]
-    while words and words[-1] in _SUFFIXES:
-        words.pop()
-    if words and words[0] == "the":
-        words.pop(0)
-    words = [
-        w[:-1] if len(w) >= 5 and w.endswith("s") and not w.endswith("ss") else w for w in words
-    ]
-    key = " ".join(words)
-    return NAME_ALIASES.get(key, key)
 
 
 def mic_code(code: str | None) -> str | None:
@@ -96,11 +60,6 @@ def venue_key(name: str | None, mic: str | None, mpid: str | None) -> str:
     if mpid and mpid.strip():
         return f"mpid:{mpid.strip().upper()}"
     return f"name:{normalise_name(name)}"
-
-
-def broker_key(bd: str) -> str:
-    """Identity of a broker (the report's ``<bd>``): its normalised name."""
-    return normalise_name(bd)
 
 
 @dataclass(frozen=True, slots=True)

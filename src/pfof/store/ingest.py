@@ -1,9 +1,13 @@
 """Ingest Rule 606 reports (files, folders, nested zips) into DuckDB, idempotently.
 
-Each candidate file is identified by the SHA-256 of its bytes: a file already in ``sources`` is
-skipped, whatever its path. Each file is read (leniently, recording deviations as warnings),
-then written in its own transaction (provenance row + report rows, bulk-inserted from Arrow);
-any error rolls the whole file back and is reported while the other files go on.
+Each candidate file is identified by the SHA-256 of its bytes: a file already stored (or already
+seen as a duplicate) is skipped, whatever its path. Each new file is read (leniently, recording
+deviations as warnings); a report whose content (:func:`~pfof.store.identity.content_digest`) is
+already stored is a **duplicate**: recorded in ``duplicates`` and not stored again. Otherwise it
+is written in its own transaction (provenance and identity row + report rows, bulk-inserted from
+Arrow); when a report of the same identity is stored, the outcome says which edition is now
+current (:mod:`pfof.store.identity`). Any error rolls the whole file back and is reported while
+the other files go on.
 """
 
 from __future__ import annotations
@@ -22,9 +26,9 @@ import pyarrow as pa
 
 from pfof.errors import Issue, StoreError
 from pfof.formats.archives import ArchiveLimits, Candidate, walk
-from pfof.model.enums import ReportKind
-from pfof.model.market_time import year_quarter
 from pfof.model.reports606 import (
+    A1_PLACES,
+    B3_PLACES,
     B3_VENUE_FIELDS,
     A1Cell,
     CustomerRoutingReport,
@@ -32,19 +36,32 @@ from pfof.model.reports606 import (
     NotHeldHandlingReport,
     a1_cells,
 )
+from pfof.store.identity import (
+    Edition,
+    ReportIdentity,
+    content_digest,
+    current_editions,
+    report_identity,
+)
 from pfof.store.schema import connect, ensure_schema
 
 Status = Literal["ingested", "skipped", "rejected"]
 #: ``reader(stream) -> ReadResult``-like object with kind, report, warnings, strict_valid.
 Reader = Callable[[io.BytesIO], Any]
 
-_NUM = pa.decimal128(38, 10)
-_NUM_B3 = pa.decimal128(38, 18)
+_NUM = pa.decimal128(38, A1_PLACES)
+_NUM_B3 = pa.decimal128(38, B3_PLACES)
 
 
 @dataclass(frozen=True, slots=True)
 class FileOutcome:
-    """What happened to one file (or archive member, or path that could not be read)."""
+    """What happened to one file (or archive member, or path that could not be read).
+
+    ``duplicate_of``: a skipped file holding the same report as this stored one (another byte
+    form, or re-published with a new timestamp). ``supersedes`` / ``superseded_by``: an
+    ingested restatement and the stored edition of the same report it replaces / that stays
+    current because it is later. ``reason`` says the same in words.
+    """
 
     path: str
     status: Status
@@ -56,6 +73,9 @@ class FileOutcome:
     quarter: int | None = None
     rows: int = 0
     warnings: int = 0
+    duplicate_of: str | None = None
+    supersedes: str | None = None
+    superseded_by: str | None = None
 
 
 @dataclass(slots=True)
@@ -78,6 +98,11 @@ class IngestSummary:
     @property
     def rejected(self) -> list[FileOutcome]:
         return self._with("rejected")
+
+    @property
+    def duplicates(self) -> list[FileOutcome]:
+        """Skipped files that repeat a stored report's content."""
+        return [o for o in self.outcomes if o.duplicate_of is not None]
 
     @property
     def rows(self) -> int:
@@ -165,64 +190,174 @@ def ingest_one(
         return FileOutcome(path, "rejected", f"cannot read file: {data}")
     sha = hashlib.sha256(data).hexdigest()
     # fetchall, not fetchone: DuckDB refuses the next statement while a result is unfinished
-    rows = con.execute("SELECT path FROM sources WHERE sha256 = ?", [sha]).fetchall()
-    known = rows[0] if rows else None
-    if known is not None:
-        return FileOutcome(path, "skipped", f"already ingested (as {known[0]})", sha256=sha)
+    rows = con.execute(
+        "SELECT path, NULL FROM sources WHERE sha256 = $sha UNION ALL "
+        "SELECT s.path, d.path FROM duplicates d JOIN sources s ON s.sha256 = d.of_sha256 "
+        "WHERE d.sha256 = $sha",
+        {"sha": sha},
+    ).fetchall()
+    if rows and rows[0][1] is None:
+        return FileOutcome(path, "skipped", f"already ingested (as {rows[0][0]})", sha256=sha)
+    if rows:
+        return FileOutcome(
+            path,
+            "skipped",
+            f"already ingested as a duplicate of {rows[0][0]}",
+            sha256=sha,
+            duplicate_of=rows[0][0],
+        )
     stream = io.BytesIO(data)
     stream.name = path  # readers name the file in their messages
     try:
         result = reader(stream)
+        identity = report_identity(result.report, path)
+        digest = content_digest(result.report)
     except Exception as exc:  # any reader failure rejects this file only
         return FileOutcome(path, "rejected", str(exc) or type(exc).__name__, sha256=sha)
-    kind, broker, year, quarter = _identity(result.report)
+    stored = con.execute(
+        "SELECT sha256, path, crd, bulk_version, report_timestamp, ingested_at, content_sha256 "
+        "FROM sources WHERE report_key = ? OR content_sha256 = ? ORDER BY ingested_at",
+        [identity.key, digest],
+    ).fetchall()
+    twin = next((r for r in stored if r[6] == digest), None)
+    if twin is not None:
+        return _duplicate(con, path, sha, identity, (twin[0], twin[1]))
     warnings = [_issue_json(w) for w in result.warnings]
     try:
         table_name, table = report_table(sha, result.report)
     except Exception as exc:
         return FileOutcome(path, "rejected", str(exc), sha256=sha)
+    now = datetime.now(UTC)
+    new = Edition(sha, identity.key, identity.crd, identity.bulk_version, identity.timestamp, now)
+    edition = _edition_note(con, new, stored)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO sources ({_SOURCE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
             [
                 sha,
                 path,
-                kind.value,
-                broker,
-                year,
-                quarter,
-                datetime.now(UTC),
+                identity.kind,
+                identity.broker,
+                identity.year,
+                identity.quarter,
+                now,
                 bool(result.strict_valid),
                 json.dumps(warnings),
                 table.num_rows,
+                identity.key,
+                digest,
+                identity.timestamp,
+                identity.crd,
+                identity.bulk_version,
+                identity.customer,
             ],
         )
         _insert_rows(con, table_name, table)
         con.execute("COMMIT")
     except BaseException as exc:
+        _rollback(con)
+        if not isinstance(exc, Exception):
+            raise
+        return FileOutcome(path, "rejected", f"cannot store: {exc}", sha256=sha)
+    supersedes, superseded_by = edition
+    reason = (
+        f"restates {supersedes}"
+        if supersedes
+        else f"superseded by {superseded_by} (a later edition of the same report)"
+        if superseded_by
+        else ""
+    )
+    return FileOutcome(
+        path,
+        "ingested",
+        reason,
+        sha256=sha,
+        kind=identity.kind,
+        broker=identity.broker,
+        year=identity.year,
+        quarter=identity.quarter,
+        rows=table.num_rows,
+        warnings=len(warnings),
+        supersedes=supersedes,
+        superseded_by=superseded_by,
+    )
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the file's transaction. A failed COMMIT (a read-only or full disk) has already
+    ended it, and DuckDB then refuses ROLLBACK: the file is rejected either way."""
+    try:
         con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+_SOURCE_COLUMNS = (
+    "sha256, path, kind, broker, year, quarter, ingested_at, strict_valid, warnings, n_rows, "
+    "report_key, content_sha256, report_timestamp, crd, bulk_version, customer"
+)
+
+
+def _duplicate(
+    con: duckdb.DuckDBPyConnection,
+    path: str,
+    sha: str,
+    identity: ReportIdentity,
+    twin: tuple[str, str],
+) -> FileOutcome:
+    """Record ``path`` as a duplicate of the stored report ``twin`` (sha256, path)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO duplicates VALUES (?, ?, ?, ?, ?, ?)",
+            [sha, twin[0], path, identity.timestamp, identity.bulk_version, datetime.now(UTC)],
+        )
+        con.execute("COMMIT")
+    except BaseException as exc:
+        _rollback(con)
         if not isinstance(exc, Exception):
             raise
         return FileOutcome(path, "rejected", f"cannot store: {exc}", sha256=sha)
     return FileOutcome(
         path,
-        "ingested",
+        "skipped",
+        f"duplicate of {twin[1]}: the same report, only its bytes or timestamp differ; "
+        "not stored again",
         sha256=sha,
-        kind=kind.value,
-        broker=broker,
-        year=year,
-        quarter=quarter,
-        rows=table.num_rows,
-        warnings=len(warnings),
+        kind=identity.kind,
+        broker=identity.broker,
+        year=identity.year,
+        quarter=identity.quarter,
+        duplicate_of=twin[1],
     )
 
 
-def _identity(report: Any) -> tuple[ReportKind, str, int, int | None]:
-    if isinstance(report, HeldOrderRoutingReport):
-        return ReportKind.A1, report.bd, report.year, report.qtr
-    kind = ReportKind.B1 if isinstance(report, CustomerRoutingReport) else ReportKind.B3
-    return kind, report.bd, *year_quarter(report.start_date)
+def _edition_note(
+    con: duckdb.DuckDBPyConnection, new: Edition, stored: list[tuple[Any, ...]]
+) -> tuple[str | None, str | None]:
+    """(path of the current edition ``new`` replaces, path of the stored edition that stays
+    current instead of ``new``); both ``None`` when no edition of its report is stored.
+    ``stored``: the rows (sha256, path, crd, bulk_version, report_timestamp, ingested_at, ...)
+    of ``sources`` with ``new``'s report key."""
+    rows = stored
+    if not rows:
+        return None, None
+    paths = {r[0]: r[1] for r in rows}
+    editions = [Edition(r[0], new.key, r[2], r[3], r[4], r[5]) for r in rows]
+    dups = con.execute(
+        "SELECT d.of_sha256, s.crd, d.bulk_version, d.report_timestamp, d.ingested_at "
+        "FROM duplicates d JOIN sources s ON s.sha256 = d.of_sha256 WHERE s.report_key = ?",
+        [new.key],
+    ).fetchall()
+    republished = [Edition(r[0], new.key, r[1], r[2], r[3], r[4]) for r in dups]
+    before = current_editions(editions, republished)
+    after = current_editions([*editions, new], republished)
+    winner = after[new.sha256]
+    if winner != new.sha256:
+        return None, paths[winner]
+    replaced = {before[e.sha256] for e in editions if after[e.sha256] == new.sha256}
+    return (paths[min(replaced)] if replaced else None), None
 
 
 def _issue_json(issue: Any) -> Any:
@@ -289,7 +424,10 @@ def _decimals(values: list[Any], column: str) -> pa.Array:
     try:
         return pa.array(values, _NUM)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise ValueError(f"{column}: value not representable as DECIMAL(38, 10): {exc}") from exc
+        raise ValueError(
+            f"{column}: a value does not fit the store's DECIMAL(38, {A1_PLACES}) exactly "
+            f"(at most {38 - A1_PLACES} digits before the point and {A1_PLACES} after)"
+        ) from exc
 
 
 def _b1_table(sha: str, report: CustomerRoutingReport) -> pa.Table:
@@ -379,4 +517,7 @@ def _b3_table(sha: str, report: NotHeldHandlingReport) -> pa.Table:
     try:
         return pa.Table.from_pylist(rows, schema=schema)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise ValueError(f"606(b)(3) value not representable as DECIMAL(38, 18): {exc}") from exc
+        raise ValueError(
+            f"606(b)(3): a value does not fit the store's DECIMAL(38, {B3_PLACES}) exactly "
+            f"(at most {38 - B3_PLACES} digits before the point and {B3_PLACES} after)"
+        ) from exc

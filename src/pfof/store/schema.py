@@ -1,12 +1,19 @@
-"""DuckDB schema of ingested Rule 606 reports, with per-file provenance.
+"""DuckDB schema of ingested Rule 606 reports, with per-file provenance and report identity.
 
-``sources`` holds one row per ingested file (keyed by its SHA-256, so the same bytes are never
-ingested twice, whatever their path). Report rows reference it: ``disclosures_606`` has one row
-per reported 606(a)(1) cell (the :class:`~pfof.model.reports606.A1Cell` fields), ``routes_606b1``
-one row per reported route transaction of a 606(b)(1) report and ``venues_606b3`` one row per
-venue-month of a 606(b)(3) report. Reported numbers are exact decimals: ``DECIMAL(38, 10)`` for
-606(a)(1) (the format has 2 or 4 places) and ``DECIMAL(38, 18)`` for 606(b)(3) averages; a value
-with more places is rejected rather than rounded.
+``sources`` holds one row per stored file (keyed by its SHA-256, so the same bytes are never
+ingested twice, whatever their path) with the report's identity: ``report_key`` (report type,
+broker, period, and for FINRA bulk files the filer's CRD), ``content_sha256`` (a digest of its
+figures, so the same report in another byte form is recognised) and what orders restatements
+(``report_timestamp``, ``bulk_version``). ``duplicates`` records files that repeated a stored
+report's content and were not stored again. Report rows reference ``sources``:
+``disclosures_606`` has one row per reported 606(a)(1) cell (the
+:class:`~pfof.model.reports606.A1Cell` fields), ``routes_606b1`` one row per reported route
+transaction of a 606(b)(1) report and ``venues_606b3`` one row per venue-month of a 606(b)(3)
+report. Reported numbers are exact decimals: ``DECIMAL(38, 10)`` for 606(a)(1) (the format has
+2 or 4 places) and ``DECIMAL(38, 18)`` for 606(b)(3) averages.
+
+A store written by an older pfof is brought up to date when opened for writing (columns and
+tables added, identity filled in for the reports it holds); read-only, it is read as it is.
 """
 
 from __future__ import annotations
@@ -16,11 +23,12 @@ import os
 import duckdb
 
 from pfof.errors import StoreError
-from pfof.model.reports606 import B3_VENUE_FIELDS
+from pfof.model.reports606 import A1_PLACES, B3_PLACES, B3_VENUE_FIELDS
 
-SCHEMA_VERSION = 1
-NUM = "DECIMAL(38, 10)"
-NUM_B3 = "DECIMAL(38, 18)"  # 606(b)(3) averages carry many decimals (the SEC sample has 12)
+#: 1: files by their bytes; 2: report identity, duplicates and restatements.
+SCHEMA_VERSION = 2
+NUM = f"DECIMAL(38, {A1_PLACES})"
+NUM_B3 = f"DECIMAL(38, {B3_PLACES})"  # 606(b)(3) averages carry many decimals
 
 _B3_NUMERIC = ",\n    ".join(f"{attr} {NUM_B3}" for _, attr in B3_VENUE_FIELDS)
 
@@ -42,6 +50,15 @@ CREATE TABLE IF NOT EXISTS sources (
     strict_valid BOOLEAN NOT NULL,     -- schema-valid as published
     warnings JSON NOT NULL,            -- list of reader issues (lenient deviations)
     n_rows BIGINT NOT NULL             -- rows written to the report table
+)""",
+    """
+CREATE TABLE IF NOT EXISTS duplicates (
+    sha256 VARCHAR PRIMARY KEY,        -- the duplicate file's bytes
+    of_sha256 VARCHAR NOT NULL REFERENCES sources (sha256),  -- the stored report it repeats
+    path VARCHAR NOT NULL,
+    report_timestamp TIMESTAMPTZ,
+    bulk_version INTEGER,
+    ingested_at TIMESTAMPTZ NOT NULL
 )""",
     f"""
 CREATE TABLE IF NOT EXISTS disclosures_606 (
@@ -126,16 +143,51 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.
     return con
 
 
+#: Identity columns of ``sources`` (schema version 2), added to stores made before them.
+IDENTITY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("report_key", "VARCHAR"),  # JSON [kind, broker key, period..., crd]: see store.identity
+    ("content_sha256", "VARCHAR"),  # digest of the report's figures, not of its bytes
+    ("report_timestamp", "TIMESTAMPTZ"),  # <timestamp> as published
+    ("crd", "VARCHAR"),  # the filer's CRD, from a FINRA bulk file name
+    ("bulk_version", "INTEGER"),  # V<k> of a FINRA bulk file name
+    ("customer", "VARCHAR"),  # (b)(1)/(b)(3): the customer the report is for
+)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables (idempotent) and record the schema version."""
+    """Create missing tables and columns, fill in the identity of reports stored by an older
+    pfof, and record the schema version; idempotent, in one transaction."""
+    from pfof.store.identity import legacy_report_key
+
     con.execute("BEGIN")
     try:
         for statement in DDL:
             con.execute(statement)
-        con.execute(
-            "INSERT INTO pfof_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
-            [str(SCHEMA_VERSION)],
-        )
+        have = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = 'sources' "
+                "AND schema_name = current_schema()"
+            ).fetchall()
+        }
+        for column, sql_type in IDENTITY_COLUMNS:
+            if column not in have:
+                con.execute(f"ALTER TABLE sources ADD COLUMN {column} {sql_type}")
+        legacy = con.execute(
+            "SELECT sha256, kind, broker, year, quarter FROM sources WHERE report_key IS NULL"
+        ).fetchall()
+        for sha, kind, broker, year, quarter in legacy:
+            con.execute(
+                "UPDATE sources SET report_key = ? WHERE sha256 = ?",
+                [legacy_report_key(sha, kind, broker, year, quarter), sha],
+            )
+        rows = con.execute("SELECT value FROM pfof_meta WHERE key = 'schema_version'").fetchall()
+        if not rows:
+            con.execute("INSERT INTO pfof_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        elif int(rows[0][0]) < SCHEMA_VERSION:
+            con.execute(
+                "UPDATE pfof_meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)]
+            )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
