@@ -72,3 +72,16 @@ def test_ingest_reports_rejections_and_exits_1(shared_606: Path, tmp_path: Path)
 def test_brokers_without_a_store_exits_2_saying_no_such_store(tmp_path: Path) -> None:
     result = runner.invoke(app, ["brokers", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2 and "no such store" in result.output
+
+
+def test_brokers_prints_a_store_holding_amounts_older_pfof_let_in(
+    schwab: Path, tmp_path: Path
+) -> None:
+    """Every later `pfof brokers` raised decimal.InvalidOperation on such a store."""
+    from store.test_queries import oversized_store
+
+    db = oversized_store(schwab, tmp_path)
+    for extra in ([], ["--json"], ["--csv"]):
+        out = runner.invoke(app, ["brokers", "--db", str(db), *extra], env={"COLUMNS": "200"})
+        assert out.exit_code == 0, out.output
+        assert "30000000000000000000053173743" in out.stdout.replace(",", "")  # net PFOF

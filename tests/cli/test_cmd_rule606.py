@@ -131,3 +131,19 @@ def test_validate_with_an_unusable_xsd_exits_2_naming_it(tmp_path):
     result = runner.invoke(app, ["rule606", "validate", "--xsd", str(xsd), str(good)])
     assert result.exit_code == 2
     assert "not-a-schema.xsd" in result.output
+
+
+def test_validate_and_summary_refuse_a_30_digit_amount_by_rule_name(tmp_path):
+    """`validate` called such a file valid and `summary` then crashed with InvalidOperation."""
+    from support.report_copies import SCHWAB_Q1_CELL, replace_once
+
+    data = shared_path("real-606", "schwab", "606-CHAS-2020Q1.xml").read_bytes()
+    usd = b"<netPmtPaidRecvMarketOrdersUsd>%s.00</netPmtPaidRecvMarketOrdersUsd>" % (b"9" * 30)
+    path = tmp_path / "huge.xml"
+    path.write_bytes(replace_once(data, SCHWAB_Q1_CELL, usd))
+    validate = runner.invoke(app, ["rule606", "validate", str(path)])
+    assert validate.exit_code == 1 and "INVALID" in validate.output
+    assert "[figure-range]" in validate.output and "30 digits" in validate.output
+    summary = runner.invoke(app, ["rule606", "summary", "--json", str(path)])
+    assert summary.exit_code == 1 and "figure-range" in summary.output
+    assert summary.exception is None or isinstance(summary.exception, SystemExit)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import shared_path
 from pfof.formats.sec605 import Rule605FormatError, read_605
-from pfof.formats.sec605_detailed import HEADER, parse_detailed, write_detailed
+from pfof.formats.sec605_detailed import HEADER, NON_NEGATIVE, parse_detailed, write_detailed
 from pfof.model.records605 import DETAILED_FIELDS, DetailedRecord
 
 
@@ -24,7 +24,11 @@ def _value(attr: str, kind: str) -> st.SearchStrategy[object]:
         ints = st.integers(min_value=0, max_value=10**9)
         return ints if attr == "order_size" else st.none() | ints
     return st.none() | st.decimals(
-        min_value=-(10**9), max_value=10**12, places=6, allow_nan=False, allow_infinity=False
+        min_value=0 if attr in NON_NEGATIVE else -(10**9),
+        max_value=10**12,
+        places=6,
+        allow_nan=False,
+        allow_infinity=False,
     )
 
 

@@ -150,13 +150,48 @@ def _day_inputs(
         yield orders, fills, nbbo
 
 
+#: Price columns that must hold finite numbers (or nothing) in each table.
+_PRICES = {
+    "orders": ("limit_price", "stop_price"),
+    "fills": ("price",),
+    "nbbo": ("bid", "ask"),
+    "quotes": ("bid", "ask"),
+}
+
+
+def _finite_prices(root: Path, name: str, day: date, table: pa.Table) -> pa.Table:
+    """``table`` if its prices are finite or empty; a NaN or infinite price is an
+    :class:`~pfof.errors.InputError` naming the partition, column and row (it would turn
+    every measure of its orders into NaN)."""
+    for column in _PRICES[name]:
+        if column not in table.column_names:
+            continue
+        values = table.column(column)
+        if not pa.types.is_floating(values.type):
+            continue
+        row = pc.index(pc.invert(pc.is_finite(values)), True).as_py()
+        if row >= 0:
+            raise InputError(
+                f"{layout.partition_dir(root, name, day)}: {column} on row {row} is "
+                f"{values[row].as_py()}; expected a finite price (or an empty cell)"
+            )
+    return table
+
+
 def _read_day(root: Path, day: date) -> tuple[pa.Table, pa.Table, pa.Table]:
     orders = read_day(root, "orders", day)
     assert orders is not None  # the days are those of the orders partitions
+    orders = _finite_prices(root, "orders", day, orders)
     fills = read_day(root, "fills", day)
+    if fills is not None:
+        fills = _finite_prices(root, "fills", day, fills)
     nbbo = read_day(root, "nbbo", day)
+    if nbbo is not None:
+        nbbo = _finite_prices(root, "nbbo", day, nbbo)
     if nbbo is None:
         quotes = read_day(root, "quotes", day)
+        if quotes is not None:
+            quotes = _finite_prices(root, "quotes", day, quotes)
         if quotes is None:
             raise InputError(
                 f"{layout.partition_dir(root, 'nbbo', day)} is missing, and so is "

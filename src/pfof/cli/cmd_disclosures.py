@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import duckdb
     from rich.console import Console
     from rich.table import Table
 
     from pfof.engine.broker_comparison import BrokerQuarter
     from pfof.engine.venue_identity import VenueSpelling
-    from pfof.store.ingest import IngestSummary
+    from pfof.store.ingest import FileOutcome, IngestSummary
 
 DEFAULT_DB = Path("pfof.duckdb")
 DbOption = Annotated[
@@ -131,6 +133,8 @@ WIDE: list[Layout] = [
     ),
 ]
 _TEXT = {"broker", "period", "top_venue"}
+#: Files ``pfof ingest`` lists per outcome (ingested, skipped, rejected) without ``--all``.
+LISTED = 20
 
 
 def register(app: typer.Typer) -> None:
@@ -146,20 +150,32 @@ def ingest_command(
         typer.Argument(help="606 XML files, folders, or zip archives (nested zips allowed)."),
     ],
     db: DbOption = DEFAULT_DB,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help=f"List every file, not only the first {LISTED} of each outcome."
+        ),
+    ] = False,
 ) -> None:
     """Ingest Rule 606 reports into the DuckDB store (idempotent: known files are skipped).
 
     Each file is stored in its own transaction with its SHA-256, path and ingestion time; a file
-    that fails is rolled back whole and reported while the others go on. Exits 1 if any file
-    was rejected.
+    that fails is rolled back whole and reported while the others go on. The same report in
+    another byte form (line endings, indentation, a new <timestamp>) is skipped as a duplicate;
+    a restatement is stored and replaces the earlier edition in every total (`pfof reports`).
+    Exits 1 if any file was rejected.
     """
+    import duckdb
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-    from pfof.store.ingest import FileOutcome, ingest
+    from pfof.cli.arg_checks import store_file
+    from pfof.cli.safe_text import markup
+    from pfof.errors import StoreError
+    from pfof.store.ingest import ingest
 
     console = Console(stderr=True)
-    con = _connect(db, read_only=False)
+    con = _connect(store_file(db), read_only=False)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("[bold]ingesting"),
@@ -174,12 +190,14 @@ def ingest_command(
             task = progress.add_task("ingest", total=None, current="")
 
             def advance(outcome: FileOutcome) -> None:
-                progress.update(task, advance=1, current=_short(outcome.path))
+                progress.update(task, advance=1, current=markup(_short(outcome.path)))
 
             summary = ingest(paths, con, progress=advance)
+    except duckdb.Error as exc:  # the store refused a write (disk full, file gone read-only)
+        raise StoreError(f"{db}: cannot write the store: {exc}") from exc
     finally:
         con.close()
-    print_ingest_summary(console, summary, db)
+    print_ingest_summary(console, summary, db, limit=None if show_all else LISTED)
     if summary.rejected:
         raise typer.Exit(1)
 
@@ -188,33 +206,44 @@ def _short(path: str, width: int = 40) -> str:
     return path if len(path) <= width else "..." + path[-(width - 3) :]
 
 
-def print_ingest_summary(console: Console, summary: IngestSummary, db: Path) -> None:
-    """One line per file (ingested, skipped, rejected with its first reasons), then totals."""
-    from rich.markup import escape
+def print_ingest_summary(
+    console: Console, summary: IngestSummary, db: Path, *, limit: int | None = LISTED
+) -> None:
+    """One line per file (ingested, skipped, rejected with its first reasons), at most
+    ``limit`` of each outcome (``None``: all) with a count of the rest, then totals."""
+    from pfof.cli.safe_text import markup
 
     ingested, skipped, rejected = summary.ingested, summary.skipped, summary.rejected
 
-    def say(tag: str, path: str, text: str) -> None:
-        console.print(f"{tag} {escape(path)}: {escape(text)}", soft_wrap=True)
+    def say(tag: str, path: str, *lines: str) -> None:
+        text = "\n".join(markup(line) for line in lines)  # each line escaped, breaks kept
+        console.print(f"{tag} {markup(path)}: {text}", soft_wrap=True)
 
-    for outcome in ingested:
+    def listing(outcomes: list[FileOutcome], what: str) -> Iterator[FileOutcome]:
+        yield from outcomes if limit is None else outcomes[:limit]
+        if limit is not None and len(outcomes) > limit:
+            rest = len(outcomes) - limit
+            console.print(f"  ... and {rest:,} more {what} (--all lists every file)")
+
+    for outcome in listing(ingested, "ingested"):
         quarter = f"{outcome.year} Q{outcome.quarter}" if outcome.quarter else f"{outcome.year}"
         note = f", {outcome.warnings} warnings" if outcome.warnings else ""
+        note += f"; {outcome.reason}" if outcome.reason else ""  # restates / superseded by
         say(
             "[green]ingested[/]",
             outcome.path,
             f"{outcome.kind} {outcome.broker} {quarter}, {outcome.rows} rows{note}",
         )
-    for outcome in skipped:
+    for outcome in listing(skipped, "skipped"):
         say("[yellow]skipped[/] ", outcome.path, outcome.reason)
-    for outcome in rejected:
+    for outcome in listing(rejected, "rejected"):
         lines = outcome.reason.splitlines()
         if len(lines) > 4:  # `pfof rule606 validate` lists all
             lines = [*lines[:4], f"  ... and {len(lines) - 4} more"]
-        say("[red]rejected[/]", outcome.path, "\n".join(lines))
+        say("[red]rejected[/]", outcome.path, *lines)
     console.print(
         f"[bold]{len(ingested)} ingested ({summary.rows} rows), {len(skipped)} skipped, "
-        f"{len(rejected)} rejected[/] -> {escape(str(db))}",
+        f"{len(rejected)} rejected[/] -> {markup(db)}",
         soft_wrap=True,
     )
 
@@ -271,6 +300,7 @@ def brokers_command(
     import json
     import sys
 
+    from pfof.cli.safe_text import csv_cell
     from pfof.engine.broker_comparison import BROKER_QUARTER_COLUMNS, broker_quarters
     from pfof.engine.venue_identity import venue_mapping
     from pfof.errors import ParameterError
@@ -286,7 +316,8 @@ def brokers_command(
         writer = csv.DictWriter(sys.stdout, fieldnames=BROKER_QUARTER_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for record in records:
-            writer.writerow({**record, "warnings": "; ".join(record["warnings"])})
+            row = {**record, "warnings": "; ".join(record["warnings"])}
+            writer.writerow({key: csv_cell(value) for key, value in row.items()})
     else:
         print_brokers(rows, venue_mapping(cells, only_merged=True), wide=wide)
 
@@ -302,7 +333,8 @@ def print_brokers(
     """Broker-quarter tables (``tables``: names of :data:`NARROW`/:data:`WIDE` to print, default
     all), their warnings, and the venue spellings merged across reports."""
     from rich.console import Console
-    from rich.markup import escape
+
+    from pfof.cli.safe_text import markup
 
     console = console or Console()
     if not rows:
@@ -315,7 +347,7 @@ def print_brokers(
             console.print(table or _grouped_table(title, columns, records))
     for bq in rows:
         for warning in bq.warnings:
-            console.print(f"[yellow]warning[/] {escape(warning)}", soft_wrap=True)
+            console.print(f"[yellow]warning[/] {markup(warning)}", soft_wrap=True)
     if merged:
         print_venues(merged, "Venue spellings merged across reports", wide=wide, console=console)
 
@@ -323,11 +355,13 @@ def print_brokers(
 def _wide_table(title: str, columns: list[tuple[str, str]], records: list[dict]) -> Table:
     from rich.table import Table
 
+    from pfof.cli.safe_text import cell
+
     table = Table(title=title)
     for key, header in columns:
         table.add_column(header, justify="left" if key in _TEXT else "right")
     for record in records:
-        table.add_row(*(_cell(record.get(key), key) for key, _ in columns))
+        table.add_row(*(cell(_cell(record.get(key), key)) for key, _ in columns))
     return table
 
 
@@ -336,6 +370,8 @@ def _grouped_table(title: str, columns: list[tuple[str, str]], records: list[dic
     from rich.table import Table
     from rich.text import Text
 
+    from pfof.cli.safe_text import cell, visible
+
     table = Table(title=title)
     table.add_column("Quarter", min_width=7)
     for key, header in columns:
@@ -343,9 +379,9 @@ def _grouped_table(title: str, columns: list[tuple[str, str]], records: list[dic
     brokers = list(dict.fromkeys(r["broker"] for r in records))
     for broker in brokers:
         mine = [r for r in records if r["broker"] == broker]
-        table.add_row(Text(broker, style="bold", overflow="fold"), *([""] * len(columns)))
+        table.add_row(Text(visible(broker), style="bold", overflow="fold"), *([""] * len(columns)))
         for i, record in enumerate(mine):
-            cells = (_cell(record.get(key), key, millions=True) for key, _ in columns)
+            cells = (cell(_cell(record.get(key), key, millions=True)) for key, _ in columns)
             table.add_row(record["period"], *cells, end_section=i == len(mine) - 1)
     return table
 
@@ -412,7 +448,8 @@ def print_venues(
     the canonical key and both codes."""
     from rich.console import Console
     from rich.table import Table
-    from rich.text import Text
+
+    from pfof.cli.safe_text import cell
 
     console = console or Console()
     table = Table(title=title)
@@ -429,7 +466,8 @@ def print_venues(
             table.add_column(header)
         for m in mapping:
             name, mic, mpid = m.name or "–", m.mic or "", m.mpid or ""
-            table.add_row(m.key, m.canonical_name, name, mic, mpid, str(m.cells), _span(m.quarters))
+            texts = (m.key, m.canonical_name, name, mic, mpid)
+            table.add_row(*map(cell, texts), str(m.cells), _span(m.quarters))
         console.print(table)
         return
     table.add_column("Venue (as reported, indented)")
@@ -444,18 +482,15 @@ def print_venues(
         quarters = sorted(q for m in spellings for q in m.quarters)
         codes = _codes(*{c for m in spellings for c in (m.mic, m.mpid) if c})
         cells = sum(m.cells for m in spellings)
-        if len(spellings) == 1 and first.name == first.canonical_name:
-            table.add_row(
-                Text(first.canonical_name, style="bold"), codes, f"{cells:,}", _span(quarters)
-            )
-            continue
         table.add_row(
-            Text(first.canonical_name, style="bold"), codes, f"{cells:,}", _span(quarters)
+            cell(first.canonical_name, style="bold"), cell(codes), f"{cells:,}", _span(quarters)
         )
+        if len(spellings) == 1 and first.name == first.canonical_name:
+            continue
         for i, m in enumerate(spellings):
             table.add_row(
-                Text("  " + (m.name or "–")),
-                _codes(m.mic, m.mpid),
+                cell("  " + (m.name or "–")),
+                cell(_codes(m.mic, m.mpid)),
                 f"{m.cells:,}",
                 _span(m.quarters),
                 end_section=i == len(spellings) - 1,

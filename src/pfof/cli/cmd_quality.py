@@ -65,9 +65,11 @@ def quality_command(
     )
 
     from pfof.app.measure import measure_quality
+    from pfof.cli.arg_checks import output_folder
+    from pfof.cli.safe_text import markup
 
     console = Console()
-    out = out or directory / "order_quality"
+    out = output_folder(out or directory / "order_quality")
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -89,7 +91,10 @@ def quality_command(
             f"[yellow]{run.dropped_fills:,} fills of orders received on another day were "
             "not measured[/yellow]"
         )
-    console.print(f"wrote {run.summary.orders:,} rows for {len(run.days)} day(s) to {out}")
+    console.print(
+        f"wrote {run.summary.orders:,} rows for {len(run.days)} day(s) to {markup(out)}",
+        soft_wrap=True,
+    )
 
 
 def summary_table(s: QualitySummary) -> Table:

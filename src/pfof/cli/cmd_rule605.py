@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from pfof.cli.fit_width import column_parts, fits, print_parts
+from pfof.cli.safe_text import markup
 
 if TYPE_CHECKING:
     from pfof.errors import Issue
-    from pfof.formats.sec605 import Rule605File
     from pfof.model.records605 import DetailedRecord, LegacyRecord, SummaryRecord
 
 app = typer.Typer(
@@ -90,8 +89,11 @@ def validate(
     wide: WideOption = False,
 ) -> None:
     """Check FILE; list every violation with line, column and constraint. Exit 1 if invalid."""
+    from pfof.cli.arg_checks import input_file
     from pfof.formats.sec605 import validate_605
 
+    if metadata is not None:
+        input_file(metadata, "--metadata")
     verdict = validate_605(file, strict=strict, kind=kind, metadata=metadata)  # type: ignore[arg-type]
     shown = verdict.issues if warnings else verdict.errors
     if as_json:
@@ -111,7 +113,7 @@ def validate(
             _print_issues(console, shown, f"{verdict.file} ({verdict.kind})", wide)
         state = "[green]valid[/green]" if verdict.valid else "[red]invalid[/red]"
         console.print(
-            f"{escape(verdict.file)}: {verdict.kind} report, {verdict.records} records, "
+            f"{markup(verdict.file)}: {verdict.kind} report, {verdict.records} records, "
             f"{len(verdict.errors)} errors, {len(verdict.warnings)} warnings: {state}",
             soft_wrap=True,
         )
@@ -119,27 +121,39 @@ def validate(
         raise typer.Exit(1)
 
 
-def _print_issues(console: Console, issues: list[Issue], title: str, wide: bool) -> None:
-    """A table of the issues, or one line per issue when the table does not fit."""
-    table = Table(title=escape(title))
+#: Issues ``validate`` prints; ``--json`` lists every one.
+SHOWN_ISSUES = 50
+
+
+def _print_issues(console: Console, found: list[Issue], title: str, wide: bool) -> None:
+    """A table of the first :data:`SHOWN_ISSUES` issues, or one line per issue when the table
+    does not fit, then how many more there are."""
+    issues = found[:SHOWN_ISSUES]
+    _issue_lines(console, issues, title, wide)
+    if len(found) > len(issues):
+        console.print(f"  ... and {len(found) - len(issues):,} more issues (--json lists all)")
+
+
+def _issue_lines(console: Console, issues: list[Issue], title: str, wide: bool) -> None:
+    table = Table(title=markup(title))
     for column in ("line", "column", "constraint", "severity", "message"):
         table.add_column(column, overflow="fold")
     for issue in issues:
         style = "red" if issue.severity == "error" else "yellow"
         table.add_row(
             str(issue.line),
-            escape(issue.column),
-            escape(issue.rule),
+            markup(issue.column),
+            markup(issue.rule),
             f"[{style}]{issue.severity.value}[/{style}]",
-            escape(issue.message),
+            markup(issue.message),
         )
     if wide or fits(console, table):
         console.print(table)
         return
-    console.print(escape(title), soft_wrap=True)
+    console.print(markup(title), soft_wrap=True)
     for issue in issues:
         style = "red" if issue.severity == "error" else "yellow"
-        where = escape(str(replace(issue, file="")))  # the title names the file
+        where = markup(str(replace(issue, file="")))  # the title names the file
         console.print(f"  [{style}]{issue.severity.value}[/{style}] {where}", soft_wrap=True)
 
 
@@ -147,27 +161,42 @@ def _print_issues(console: Console, issues: list[Issue], title: str, wide: bool)
 def show(
     file: FileArg, kind: KindOpt = None, metadata: MetadataOpt = None, wide: WideOption = False
 ) -> None:
-    """Summarise FILE in a table (legacy/detailed: totals by order type; summary: its rows)."""
-    from pfof.formats.sec605 import Rule605FormatError, read_605, validate_605
+    """Summarise FILE in a table (legacy/detailed: totals by order type; summary: its rows).
 
-    try:
-        parsed: Rule605File = read_605(file, kind=kind)  # type: ignore[arg-type]
-    except Rule605FormatError as exc:
-        parsed = exc.result  # show what could be read; validate lists the errors
+    The file is read as a stream: a detailed report of any length is summed row by row."""
+    from pfof.cli.arg_checks import input_file
+    from pfof.formats.sec605 import scan_605, validate_605
+    from pfof.model.records605 import SummaryRecord
+
+    if metadata is not None:
+        input_file(metadata, "--metadata")
+
+    summaries: list[SummaryRecord] = []
+    totals = _Totals()
+
+    def take(record: LegacyRecord | DetailedRecord | SummaryRecord) -> None:
+        if isinstance(record, SummaryRecord):
+            summaries.append(record)  # a summary has a few dozen rows
+        else:
+            totals.add(record)
+
+    # lenient: show what could be read; validate lists the errors
+    parsed = scan_605(file, kind=kind, on_record=take)  # type: ignore[arg-type]
     errors, warnings = len(parsed.errors), len(parsed.warnings)
     if metadata is not None:  # the counts under the SEC's rules, not pfof's built-in ones
-        verdict = validate_605(file, kind=parsed.kind, metadata=metadata)
+        verdict = validate_605(file, kind=parsed.kind, metadata=metadata)  # type: ignore[arg-type]
         errors, warnings = len(verdict.errors), len(verdict.warnings)
     console = Console()
-    records = parsed.records
-    if not records:
-        console.print(f"{escape(parsed.file)}: no readable records ({errors} errors)")
+    if not parsed.records:
+        console.print(
+            f"{markup(parsed.file)}: no readable records ({errors} errors)", soft_wrap=True
+        )
         raise typer.Exit(1 if errors else 0)
     if parsed.kind == "summary":
-        headers, rows, keys = _summary_rows(records)  # type: ignore[arg-type]
+        headers, rows, keys = _summary_rows(summaries)
     else:
-        headers, rows, keys = _totals_rows(records)  # type: ignore[arg-type]
-    title = f"{parsed.file} ({parsed.kind}, {len(records)} records)"
+        headers, rows, keys = totals.rows()
+    title = f"{parsed.file} ({parsed.kind}, {parsed.records} records)"
     print_parts(console, title, column_parts(console, title, headers, rows, keys=keys, wide=wide))
     if errors or warnings:
         console.print(
@@ -195,7 +224,7 @@ _SHOWN: tuple[tuple[str, str, int], ...] = (
 )
 
 
-def _summary_rows(records: tuple[SummaryRecord, ...]) -> tuple[list[str], list[list[str]], int]:
+def _summary_rows(records: list[SummaryRecord]) -> tuple[list[str], list[list[str]], int]:
     """The summary rows, rounded for reading (fractions, not x100; times in ms); a row is
     identified by its first three columns (S&P 500 flag, size, order type)."""
     from pfof.formats.sec605_numbers import format_trimmed
@@ -208,57 +237,62 @@ def _summary_rows(records: tuple[SummaryRecord, ...]) -> tuple[list[str], list[l
             if isinstance(value, bool):
                 cells.append("Y" if value else "N")
             elif isinstance(value, (str, int)):
-                cells.append(str(value))
+                cells.append(markup(value))
             else:
                 cells.append(format_trimmed(value, places))
         rows.append(cells)
     return [label for label, _, _ in _SHOWN], rows, 3
 
 
-def _totals_rows(
-    records: tuple[LegacyRecord, ...] | tuple[DetailedRecord, ...],
-) -> tuple[list[str], list[list[str]], int]:
-    """Orders, shares, executed shares and share-weighted effective spread by order type."""
-    from pfof.formats.sec605_numbers import format_trimmed
-    from pfof.model.records605 import LegacyRecord
+class _Totals:
+    """Orders, shares, executed shares and share-weighted effective spread by order type,
+    summed one legacy or detailed record at a time."""
 
-    totals: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 5)
-    symbols: dict[str, set[str]] = defaultdict(set)
-    orders: int | None
-    shares: int | Decimal | None
-    executed: int | Decimal
-    for r in records:
+    def __init__(self) -> None:
+        self.sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 5)
+        self.symbols: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, r: LegacyRecord | DetailedRecord) -> None:
+        from pfof.model.records605 import LegacyRecord
+
+        orders: int | None
+        shares: int | Decimal | None
+        executed: int | Decimal
         if isinstance(r, LegacyRecord):
             key, orders, shares = str(r.order_type), r.covered_orders, r.covered_shares
             executed = (r.exec_shares_mc or 0) + (r.exec_shares_away or 0)
-            spread = r.avg_effective_spread
         else:
             key, orders, shares = r.order_type, r.covered_orders, r.covered_qty
             executed = (r.executed_qty or 0) + (r.executed_away_qty or 0)
-            spread = r.avg_effective_spread
-        t = totals[key]
+        spread = r.avg_effective_spread
+        t = self.sums[key]
         t[0] += orders or 0
         t[1] += shares or 0
         t[2] += executed
         if spread is not None:
             t[3] += spread * executed
             t[4] += executed
-        symbols[key].add(r.symbol)
-    headers = ["order type", "symbols", "orders", "shares", "executed", "avg eff. spread $"]
-    rows = []
-    for key in sorted(totals):
-        order_sum, share_sum, executed_sum, spread_sum, weight = totals[key]
-        rows.append(
-            [
-                key,
-                str(len(symbols[key])),
-                f"{order_sum:,}",
-                f"{share_sum:,}",
-                f"{executed_sum:,}",
-                format_trimmed(spread_sum / weight, 4) if weight else "",
-            ]
-        )
-    return headers, rows, 1
+        self.symbols[key].add(r.symbol)
+
+    def rows(self) -> tuple[list[str], list[list[str]], int]:
+        """(headers, rows, key columns) for the table, one row per order type."""
+        from pfof.formats.sec605_numbers import format_trimmed
+
+        headers = ["order type", "symbols", "orders", "shares", "executed", "avg eff. spread $"]
+        rows = []
+        for key in sorted(self.sums):
+            order_sum, share_sum, executed_sum, spread_sum, weight = self.sums[key]
+            rows.append(
+                [
+                    markup(key),
+                    f"{len(self.symbols[key]):,}",
+                    f"{order_sum:,}",
+                    f"{share_sum:,}",
+                    f"{executed_sum:,}",
+                    format_trimmed(spread_sum / weight, 4) if weight else "",
+                ]
+            )
+        return headers, rows, 1
 
 
 def register(root: typer.Typer) -> None:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from pfof.cli.fit_width import column_parts, fits, print_parts
+from pfof.cli.safe_text import markup
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -42,12 +42,22 @@ WideOption = Annotated[
 
 
 def _expand(paths: list[Path]) -> list[Path]:
+    """The files to read: each path, or a folder's ``*.xml`` files. A FIFO, device or socket
+    is skipped with a line on stderr (reading one would block or never end)."""
     out: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*.xml") if p.is_file()))
-        else:
-            out.append(path)
+        found = (
+            sorted(p for p in path.rglob("*.xml") if not p.is_dir()) if path.is_dir() else [path]
+        )
+        for file in found:
+            if file.exists() and not file.is_file():
+                Console(stderr=True).print(
+                    f"[yellow]skipped[/] {markup(file)}: not a regular file "
+                    "(a FIFO, device or socket)",
+                    soft_wrap=True,
+                )
+            else:
+                out.append(file)
     return out
 
 
@@ -80,9 +90,12 @@ def validate_command(
     Exits 1 when any file fails at the chosen level. Every message names the element path
     (e.g. rMonthly[mon=2]/rOptions/rVenues/rVenue[3]/netPmtPaidRecvOtherOrdersCph) and the rule.
     """
+    from pfof.cli.arg_checks import input_file
     from pfof.errors import InputError
     from pfof.formats.sec606 import validate_606
 
+    if xsd is not None:
+        input_file(xsd, "--xsd")
     console = Console()
     level = "strict" if strict else "lenient"
     records: list[dict[str, Any]] = []
@@ -137,25 +150,25 @@ def _print_validation(
     errors, warnings = record["errors"], record["warnings"]
     verdict = "[green]valid[/]" if record["valid"] else "[red]INVALID[/]"
     console.print(
-        f"{verdict} ({level}) {escape(record['file'])}: {record['report'] or 'unknown'} "
+        f"{verdict} ({level}) {markup(record['file'])}: {record['report'] or 'unknown'} "
         f"report, schema-valid: {'yes' if record['strict_valid'] else 'no'}, "
         f"{len(errors)} error(s), {len(warnings)} warning(s)",
         soft_wrap=True,
     )
     for message in errors[:20]:
-        console.print(f"  [red]error[/] {escape(message)}", soft_wrap=True)
+        console.print(f"  [red]error[/] {markup(message)}", soft_wrap=True)
     if len(errors) > 20:
         console.print(f"  ... {len(errors) - 20} more errors (use --json for all)")
     for message in warnings[:show]:
-        console.print(f"  [yellow]warning[/] {escape(message)}", soft_wrap=True)
+        console.print(f"  [yellow]warning[/] {markup(message)}", soft_wrap=True)
     if len(warnings) > show:
         console.print(f"  ... {len(warnings) - show} more warnings (--show N, --json)")
     official = record.get("xsd_errors")
     if official is not None:
         state = "valid" if not official else f"{len(official)} error(s)"
-        console.print(f"  official schema {escape(str(xsd))}: {state}", soft_wrap=True)
+        console.print(f"  official schema {markup(str(xsd))}: {state}", soft_wrap=True)
         for message in official[:10]:
-            console.print(f"    {escape(message)}", soft_wrap=True)
+            console.print(f"    {markup(message)}", soft_wrap=True)
 
 
 @rule606.command("summary")
@@ -239,7 +252,7 @@ def _row(summary: dict[str, Any]) -> dict[str, str]:
             "Errors": str(len(summary["errors"])),
         }
     row = {
-        "Broker": escape(summary["broker"]),
+        "Broker": markup(summary["broker"]),
         "Quarter": f"{summary['year']} Q{summary['quarter']}",
         "Total": _usd(summary.get("total_usd") or None),
     }
@@ -264,7 +277,7 @@ def _wide_table(summaries: list[dict[str, Any]]) -> Table:
         row = _row(s)
         if s.get("rejected"):
             row["Warnings"] = row.pop("Errors")
-        table.add_row(escape(Path(s["file"]).name), *(row.get(h, "") for h in headers[1:]))
+        table.add_row(markup(Path(s["file"]).name), *(row.get(h, "") for h in headers[1:]))
     return table
 
 
@@ -275,7 +288,7 @@ def _narrow_table(summaries: list[dict[str, Any]]) -> Table:
     table.add_column("Value", overflow="fold")
     for s in summaries:
         row = _row(s)
-        block = [("File", escape(Path(s["file"]).name))]
+        block = [("File", markup(Path(s["file"]).name))]
         block += [(key, row[key]) for key in ("Broker", "Quarter", "Total") if key in row]
         for _, label in _SECTIONS:
             if label in row:
@@ -296,14 +309,17 @@ def _print_summaries(summaries: list[dict[str, Any]], wide: bool) -> None:
         console.print(_TITLE)
         console.print(_narrow_table(summaries))
     for s in summaries:
-        for message in s.get("errors", [])[:5]:
+        errors = s.get("errors", [])
+        for message in errors[:5]:
             console.print(
-                f"[red]error[/] {escape(Path(s['file']).name)}: {escape(message)}", soft_wrap=True
+                f"[red]error[/] {markup(Path(s['file']).name)}: {markup(message)}", soft_wrap=True
             )
+        if len(errors) > 5:
+            console.print(f"  ... {len(errors) - 5:,} more errors (rule606 validate lists all)")
         flagged = [w for w in s.get("warnings", []) if "100x" in w or "spelling" in w.lower()]
         for message in flagged:
             console.print(
-                f"[yellow]warning[/] {escape(Path(s['file']).name)}: {escape(message)}",
+                f"[yellow]warning[/] {markup(Path(s['file']).name)}: {markup(message)}",
                 soft_wrap=True,
             )
 
@@ -374,22 +390,21 @@ def customer_command(
     Without --out the XML goes to standard output and the summary to standard error.
     """
     import time as _time
-    from datetime import date
 
     from pfof.app.analysis import customer_report
+    from pfof.cli.arg_checks import date_option, output_file
     from pfof.formats.sec606 import write_606
 
     source = _source(data, db)
-    try:
-        first, last = date.fromisoformat(start), date.fromisoformat(end)
-    except ValueError as exc:
-        raise typer.BadParameter(f"dates must be YYYY-MM-DD: {exc}") from exc
+    first, last = date_option(start, "--from"), date_option(end, "--to")
+    if out is not None:
+        output_file(out)
     if last < first:
         raise typer.BadParameter(f"--to {last} is before --from {first}")
     console = Console(stderr=out is None)
     t0 = _time.perf_counter()
     scope = _scope(routes)
-    with console.status(f"Reading orders of {escape(customer)} ..."):
+    with console.status(f"Reading orders of {markup(customer)} ..."):
         report = customer_report(source, broker, customer, first, last, routes=scope)
         xml = write_606(report)
     seconds = _time.perf_counter() - t0
@@ -410,18 +425,18 @@ def customer_command(
                 row = venues.setdefault(name, [0, 0])
                 row[0] += 1
                 row[1] += len(route.transactions)
-    table = Table(title=f"606(b)(1) {escape(customer)} at {escape(broker)}, {first} to {last}")
+    table = Table(title=f"606(b)(1) {markup(customer)} at {markup(broker)}, {first} to {last}")
     table.add_column("Venue", overflow="fold")
     table.add_column("Orders routed", justify="right")
     table.add_column("Executions", justify="right")
     for name, (n, fills) in sorted(venues.items(), key=lambda kv: -kv[1][0]):
-        table.add_row(escape(name), f"{n:,}", f"{fills:,}")
+        table.add_row(markup(name), f"{n:,}", f"{fills:,}")
     console.print(table)
     counts = ", ".join(f"{len(v):,} {k}" for k, v in lists.items())
     directed = sum(o.directed for v in lists.values() for o in v)
     if not any(lists.values()):
         console.print(
-            f"[yellow]No orders of customer {escape(customer)} at {escape(broker)} "
+            f"[yellow]No orders of customer {markup(customer)} at {markup(broker)} "
             f"received from {first} to {last} (UTC dates).[/]"
         )
     console.print(f"Orders: {counts} ({directed:,} directed). Built in {seconds:.2f} s.")
@@ -429,10 +444,10 @@ def customer_command(
     console.print(
         "[green]strict-valid[/] against the SEC schema rules"
         if not issues
-        else f"[red]{len(issues)} schema issue(s)[/]: {escape(issues[0])}"
+        else f"[red]{len(issues)} schema issue(s)[/]: {markup(issues[0])}"
     )
     if out is not None:
-        console.print(f"Wrote {escape(str(out))}")
+        console.print(f"Wrote {markup(str(out))}")
     if issues:
         raise typer.Exit(1)
 
@@ -443,7 +458,7 @@ _SHORT = {"sp500": "S&P 500", "other_stocks": "Other", "options": "Options"}
 @rule606.command("generate")
 def generate_command(
     broker: Broker,
-    year: Annotated[int, typer.Option("--year", help="Calendar year.")],
+    year: Annotated[int, typer.Option("--year", help="Calendar year.", min=1900, max=2199)],
     quarter: Annotated[int, typer.Option("--quarter", min=1, max=4, help="Quarter 1-4.")],
     out: Annotated[Path, typer.Option("--out", help="Output XML file.")],
     data: DataDir = None,
@@ -463,20 +478,22 @@ def generate_command(
     fills, arrangements): routing shares and net payments per venue, order type, section
     and month, written as SEC-schema XML; prints its totals."""
     from pfof.app.analysis import generate_606
+    from pfof.cli.arg_checks import output_file
     from pfof.formats.sec606 import write_606
     from pfof.model.enums import OrderType, Section
     from pfof.model.money import format_amount, format_usd
 
     source = _source(data, db)
+    output_file(out)
     console = Console()
     scope = _scope(routes)
-    with console.status(f"Building the {year} Q{quarter} report of {escape(broker)} ..."):
+    with console.status(f"Building the {year} Q{quarter} report of {markup(broker)} ..."):
         report = generate_606(source, broker, year, quarter, routes=scope, all_venues=all_venues)
         blocks = [month.section(section) for month in report.months for section in Section]
         if not any(block.venues for block in blocks if block is not None):
             console.print(
-                f"[red]No orders of broker {escape(broker)} routed in {year} Q{quarter} "
-                f"in {escape(str(source))}[/]"
+                f"[red]No orders of broker {markup(broker)} routed in {year} Q{quarter} "
+                f"in {markup(str(source))}[/]"
             )
             raise typer.Exit(1)
         xml = write_606(report)
@@ -511,8 +528,8 @@ def generate_command(
     console.print(
         "[green]strict-valid[/] against the SEC schema rules"
         if not issues
-        else f"[red]{len(issues)} schema issue(s)[/]: {escape(issues[0])}"
+        else f"[red]{len(issues)} schema issue(s)[/]: {markup(issues[0])}"
     )
-    console.print(f"Wrote {escape(str(out))}")
+    console.print(f"Wrote {markup(str(out))}")
     if issues:
         raise typer.Exit(1)

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-
-def _parse_date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError as exc:
-        raise typer.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from exc
 
 
 def simulate_command(
@@ -43,7 +33,7 @@ def simulate_command(
         ),
     ] = None,
     seed: Annotated[
-        int, typer.Option(help="Random seed: the same seed gives byte-identical files.")
+        int, typer.Option(help="Random seed: the same seed gives byte-identical files.", min=0)
     ] = 0,
     start: Annotated[
         str | None, typer.Option(help="First day (YYYY-MM-DD); the first session on or after it.")
@@ -71,6 +61,8 @@ def simulate_command(
     )
     from rich.table import Table
 
+    from pfof.cli.arg_checks import date_option, output_folder, store_file
+    from pfof.cli.safe_text import markup
     from pfof.errors import ParameterError
     from pfof.model.money import format_usd
     from pfof.sim.config import SimConfig
@@ -88,7 +80,7 @@ def simulate_command(
             "symbols": symbols,
             "orders_per_day": orders_per_day,
             "quotes_per_day": quotes_per_day,
-            "start": _parse_date(start),
+            "start": None if start is None else date_option(start, "--start"),
         }.items()
         if v is not None
     }
@@ -97,10 +89,16 @@ def simulate_command(
         config = replace(config, quotes_per_day=20 * config.symbols)
     try:
         config.validate()
-    except ParameterError:
+    except ParameterError as exc:  # a size out of range: named as the option that set it
+        field = str(exc).split(" ", 1)[0]
+        if field in overrides or field == "seed":
+            raise ParameterError(f"--{field.replace('_', '-')}{str(exc)[len(field) :]}") from exc
         raise
     except ValueError as exc:  # an inconsistent combination of options
         raise ParameterError(str(exc)) from exc
+    output_folder(out)
+    if db is not None:
+        store_file(db)
 
     sink = None
     con = None
@@ -158,8 +156,9 @@ def simulate_command(
         f"orders: [bold]{format_usd(summary.price_improvement_usd)}[/bold]"
     )
     console.print(
-        f"Parquet written to [bold]{out}[/bold]"
-        + (f"; loaded into [bold]{db}[/bold]" if db is not None else "")
+        f"Parquet written to [bold]{markup(out)}[/bold]"
+        + (f"; loaded into [bold]{markup(db)}[/bold]" if db is not None else ""),
+        soft_wrap=True,
     )
 
 

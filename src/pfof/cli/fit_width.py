@@ -2,7 +2,8 @@
 
 :func:`fits` tells whether a table prints at its natural width; :func:`column_parts` lays rows
 out as one table when they fit (or ``wide`` is asked for) and otherwise as several tables of a
-few columns each, every part repeating the columns that identify a row. Imports only Rich.
+few columns each, every part repeating the columns that identify a row. Imports only Rich
+(and :mod:`pfof.cli.safe_text`).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from rich.console import Console, JustifyMethod
-from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
+
+from pfof.cli.safe_text import markup
 
 
 def fits(console: Console, table: Table) -> bool:
@@ -33,10 +35,11 @@ def column_parts(
 ) -> list[Table]:
     """The rows as one table titled ``title``, or (too wide for ``console`` and not ``wide``)
     as parts titled ``part n of N``, each with the first ``keys`` columns and as many of the
-    others as fit. Cells are Rich markup; ``left`` names the left-justified columns."""
+    others as fit. Cells are Rich markup (escape names with :func:`~pfof.cli.safe_text.markup`);
+    the title is text. ``left`` names the left-justified columns."""
 
     def table(columns: list[int], caption: str) -> Table:
-        out = Table(title=escape(caption))
+        out = Table(title=markup(caption))
         for i in columns:
             justify: JustifyMethod = "left" if headers[i] in left else "right"
             out.add_column(headers[i], justify=justify, no_wrap=True)
@@ -62,6 +65,6 @@ def column_parts(
 def print_parts(console: Console, title: str, parts: list[Table]) -> None:
     """Print :func:`column_parts`' tables, the title once above the parts."""
     if len(parts) > 1:
-        console.print(escape(title))
+        console.print(markup(title))
     for part in parts:
         console.print(part)

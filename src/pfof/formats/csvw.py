@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from pfof.errors import InputError, Issue, IssueVerdict, ParameterError
+from pfof.formats.archives import read_regular
 
 # ---------------------------------------------------------------- schema model
 
@@ -117,6 +118,10 @@ class TableSchema:
 _INHERITED = ("null", "required", "datatype", "default", "lang", "ordered", "textDirection")
 
 
+#: Bytes a metadata file may have (the SEC's is about 10 KB).
+MAX_METADATA_BYTES = 4 << 20
+
+
 class MetadataError(InputError):
     """A CSVW metadata file this validator cannot use (unreadable, not JSON, unsupported)."""
 
@@ -124,9 +129,13 @@ class MetadataError(InputError):
 def load_metadata(path: str | Path, table: int = 0) -> TableSchema:
     """Table schema of one table of a CSVW metadata JSON document."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise MetadataError(f"{path}: cannot read CSVW metadata: {exc}") from exc
+        doc = json.loads(read_regular(path, MAX_METADATA_BYTES).decode("utf-8"))
+    except InputError as exc:
+        raise MetadataError(f"{exc}; expected a CSVW metadata JSON file") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MetadataError(f"{path}: not CSVW metadata JSON: {exc}") from exc
+    if not isinstance(doc, Mapping):
+        raise MetadataError(f"{path}: not CSVW metadata: the JSON is not an object")
     return schema_from_metadata(doc, source=str(path), table=table)
 
 

@@ -9,7 +9,8 @@ errors too, as Rule 606's strict mode counts the tolerated deviations.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Literal
@@ -25,7 +26,7 @@ from pfof.errors import (
 )
 from pfof.formats import sec605_detailed, sec605_legacy, sec605_summary
 from pfof.formats.csvw import TableSchema, load_metadata
-from pfof.formats.sec605_numbers import read_lines
+from pfof.formats.sec605_numbers import open_lines
 from pfof.model.records605 import DetailedRecord, LegacyRecord, SummaryRecord
 
 Kind = Literal["legacy", "detailed", "summary"]
@@ -86,26 +87,55 @@ def _graded(issues: list[Issue], strict: bool) -> tuple[Issue, ...]:
     )
 
 
-def _parse(
+#: Lines a summary report may have: it holds one row per S&P 500 flag, order size and order
+#: type (a few dozen); many more means a file that is not one, read whole otherwise.
+MAX_SUMMARY_LINES = 10_000
+#: ``on_record(record)``: called with each record as it is read.
+OnRecord = Callable[[LegacyRecord | DetailedRecord | SummaryRecord], None]
+
+
+def _scan(
     source: Source605,
     kind: Kind | None,
     metadata: str | Path | TableSchema | None,
     strict: bool,
-) -> Rule605File:
+    on_record: OnRecord | None,
+) -> tuple[str, Kind, int, tuple[Issue, ...]]:
+    """Read ``source`` as a stream: (file name, kind, records read, graded issues), each
+    record handed to ``on_record`` as it is read and then dropped."""
     if kind is not None and kind not in KINDS:
         raise ParameterError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    lines, name = read_lines(source)
-    kind = kind or _detect(lines, name)
-    parsed: sec605_legacy.LegacyParse | sec605_detailed.DetailedParse | sec605_summary.SummaryParse
-    if kind == "legacy":
-        parsed = sec605_legacy.parse_legacy(lines, file=name)
-    elif kind == "detailed":
-        parsed = sec605_detailed.parse_detailed(lines, file=name)
-    else:
-        schema = load_metadata(metadata) if isinstance(metadata, (str, Path)) else metadata
-        parsed = sec605_summary.parse_summary(lines, file=name, schema=schema)
-    records: Records605 = tuple(parsed.records)  # type: ignore[assignment]
-    return Rule605File(name, kind, records, _graded(parsed.issues, strict))
+    issues: list[Issue] = []
+    count = 0
+    with open_lines(source) as (lines, name):
+        head: list[str] = []
+        for line in lines:
+            head.append(line)
+            if line.strip():
+                break
+        kind = kind or _detect(head, name)
+        rows = itertools.chain(head, lines)
+        records: Iterable[tuple[int, LegacyRecord | DetailedRecord | SummaryRecord]]
+        if kind == "legacy":
+            records = sec605_legacy.scan_legacy(rows, file=name, issues=issues)
+        elif kind == "detailed":
+            records = sec605_detailed.scan_detailed(rows, file=name, issues=issues)
+        else:
+            whole = list(itertools.islice(rows, MAX_SUMMARY_LINES + 1))
+            if len(whole) > MAX_SUMMARY_LINES:
+                raise InputError(
+                    f"{name}: more than {MAX_SUMMARY_LINES:,} lines; a Rule 605 summary report "
+                    "has one row per S&P 500 flag, order size and order type"
+                )
+            schema = load_metadata(metadata) if isinstance(metadata, (str, Path)) else metadata
+            parsed = sec605_summary.parse_summary(whole, file=name, schema=schema)
+            issues = parsed.issues
+            records = zip(parsed.lines, parsed.records, strict=True)
+        for _, record in records:
+            count += 1
+            if on_record is not None:
+                on_record(record)
+    return name, kind, count, _graded(issues, strict)
 
 
 def read_605(source: Source605, *, strict: bool = False, kind: Kind | None = None) -> Rule605File:
@@ -122,7 +152,9 @@ def read_605(source: Source605, *, strict: bool = False, kind: Kind | None = Non
     >>> parsed.kind, parsed.records[0].symbol, parsed.records[0].covered_shares, parsed.issues
     ('legacy', 'AAPL', 300, ())
     """
-    result = _parse(source, kind, None, strict)
+    records: list[LegacyRecord | DetailedRecord | SummaryRecord] = []
+    name, found, _, issues = _scan(source, kind, None, strict, records.append)
+    result = Rule605File(name, found, tuple(records), issues)  # type: ignore[arg-type]
     if result.errors:
         raise Rule605FormatError(result)
     return result
@@ -139,8 +171,9 @@ def validate_605(
 
     ``metadata`` (a CSVW metadata JSON path, e.g. the SEC's ``oes-metadata.json``, or a
     :class:`~pfof.formats.csvw.TableSchema`) replaces pfof's built-in rules for a summary file;
-    other formats ignore it. Raises only when the file cannot be read as a 605 file at all
-    (:class:`UnknownFormatError`, :class:`~pfof.errors.InputError`).
+    other formats ignore it. The file is read as a stream, whatever its size. Raises only when
+    the file cannot be read as a 605 file at all (:class:`UnknownFormatError`,
+    :class:`~pfof.errors.InputError`).
 
     >>> from pfof.formats.sec605 import validate_605
     >>> header = "DsgntParticipant,RprtEntityCd,RptDate,Sp500,OrderSize,OrderType"
@@ -148,12 +181,31 @@ def validate_605(
     >>> verdict.kind, verdict.valid, verdict.errors[0].rule
     ('summary', False, 'columns')
     """
-    result = _parse(source, kind, metadata, strict)
+    return scan_605(source, strict=strict, kind=kind, metadata=metadata)
+
+
+def scan_605(
+    source: Source605,
+    *,
+    strict: bool = False,
+    kind: Kind | None = None,
+    metadata: str | Path | TableSchema | None = None,
+    on_record: OnRecord | None = None,
+) -> Validation:
+    """:func:`validate_605` that also hands each record to ``on_record`` as it is read.
+
+    Memory stays flat however many rows a legacy or detailed file has (records are not
+    kept; only the issues are), so totals over a million-row file are a callback away.
+
+    >>> from pfof.formats.sec605 import scan_605
+    >>> shares = []
+    >>> line = "T|TVIRT|201612|AAPL|13|21|2|300|0|300|0|300|0|0|0|0||||||||||"
+    >>> scan_605([line, line], on_record=lambda r: shares.append(r.covered_shares)).records
+    2
+    >>> sum(shares)
+    600
+    """
+    name, found, count, issues = _scan(source, kind, metadata, strict, on_record)
     return Validation(
-        file=result.file,
-        format="605",
-        kind=result.kind,
-        strict=strict,
-        issues=list(result.issues),
-        records=len(result.records),
+        file=name, format="605", kind=found, strict=strict, issues=list(issues), records=count
     )

@@ -8,14 +8,14 @@ rounded half-up, trailing zeros dropped (the convention of the SEC's summary spe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import astuple
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
 from pfof.errors import Issue, ParameterError, Severity
-from pfof.formats.sec605_numbers import format_trimmed, parse_decimal, parse_int
+from pfof.formats.sec605_numbers import format_trimmed, non_negative, parse_decimal, parse_int
 from pfof.model.records605 import (
     DETAILED_FIELDS,
     DETAILED_TIME_BUCKETS,
@@ -27,6 +27,13 @@ DELIMITER = "|"
 HEADER: tuple[str, ...] = tuple(h for h, _, _ in DETAILED_FIELDS)
 N_FIELDS = len(HEADER)
 _REQUIRED = {"participant", "entity", "symbol", "lot_size", "order_type"}
+#: Counts, share quantities and the covered notional: never below zero (spreads, amounts and
+#: averages may be).
+NON_NEGATIVE = frozenset(
+    attr
+    for _, attr, kind in DETAILED_FIELDS
+    if kind == "int" or "qty" in attr.split("_") or attr == "covered_notional"
+)
 
 
 #: What reading one file gives: records, their file lines and the issues found.
@@ -39,13 +46,25 @@ def looks_like_detailed(first_line: str) -> bool:
     return len(parts) > 2 and parts[:3] == list(HEADER[:3])
 
 
-def parse_detailed(lines: Sequence[str], *, file: str = "", check: bool = True) -> DetailedParse:
+def parse_detailed(lines: Iterable[str], *, file: str = "", check: bool = True) -> DetailedParse:
     """Parse the lines of a detailed report (header row first): unreadable lines become errors
     and are skipped, ``check`` adds each record's consistency warnings. Never raises."""
     result = DetailedParse()
-    add = result.issues.append
+    for number, record in scan_detailed(lines, file=file, check=check, issues=result.issues):
+        result.records.append(record)
+        result.lines.append(number)
+    return result
 
-    if not lines:
+
+def scan_detailed(
+    lines: Iterable[str], *, file: str = "", check: bool = True, issues: list[Issue]
+) -> Iterator[tuple[int, DetailedRecord]]:
+    """(file line, record) of each readable row, one at a time; every issue found (the
+    header's first) is appended to ``issues`` as the lines go by."""
+    add = issues.append
+    rows = iter(lines)
+    first = next(rows, None)
+    if first is None:
         add(
             Issue(
                 rule="header",
@@ -54,8 +73,8 @@ def parse_detailed(lines: Sequence[str], *, file: str = "", check: bool = True) 
                 file=file,
             )
         )
-        return result
-    header = [h.strip() for h in lines[0].lstrip("\ufeff").split(DELIMITER)]
+        return
+    header = [h.strip() for h in first.lstrip("\ufeff").split(DELIMITER)]
     if len(header) != N_FIELDS:
         add(
             Issue(
@@ -70,13 +89,13 @@ def parse_detailed(lines: Sequence[str], *, file: str = "", check: bool = True) 
             add(
                 Issue(
                     rule="header",
-                    message=f"field {position} is titled {found!r}, expected {expected!r}",
+                    message=f"field {position} is titled {found[:40]!r}, expected {expected!r}",
                     line=1,
                     column=expected,
                     file=file,
                 )
             )
-    for number, line in enumerate(lines[1:], start=2):
+    for number, line in enumerate(rows, start=2):
         if not line.strip():
             continue
         parts = line.split(DELIMITER)
@@ -102,7 +121,7 @@ def parse_detailed(lines: Sequence[str], *, file: str = "", check: bool = True) 
                 bad = True
                 add(
                     Issue(
-                        rule=kind,
+                        rule=getattr(exc, "rule", kind),
                         message=f"field {position}: {exc}",
                         line=number,
                         column=header_name,
@@ -113,10 +132,8 @@ def parse_detailed(lines: Sequence[str], *, file: str = "", check: bool = True) 
             continue
         record = DetailedRecord(*values)  # type: ignore[arg-type]
         if check:
-            result.issues.extend(_check_detailed(record, line=number, file=file))
-        result.records.append(record)
-        result.lines.append(number)
-    return result
+            issues.extend(_check_detailed(record, line=number, file=file))
+        yield number, record
 
 
 def _parse_value(attr: str, kind: str, text: str) -> object:
@@ -126,15 +143,14 @@ def _parse_value(attr: str, kind: str, text: str) -> object:
         return text
     if kind == "yyyymm":
         if len(text) != 6 or not text.isdigit() or not 1 <= int(text[4:]) <= 12:
-            raise ParameterError(f"expected a month as YYYYMM, got {text!r}")
+            raise ParameterError(f"expected a month as YYYYMM, got {text[:12]!r}")
         return int(text)
     if not text:
         if attr == "order_size":
             raise ParameterError("must not be empty")
         return None
-    if kind == "int":
-        return parse_int(text)
-    return parse_decimal(text)
+    value = parse_int(text) if kind == "int" else parse_decimal(text)
+    return non_negative(value) if attr in NON_NEGATIVE else value
 
 
 def _check_detailed(record: DetailedRecord, *, line: int = 0, file: str = "") -> list[Issue]:

@@ -9,14 +9,14 @@ reads a file; this module parses its lines and writes them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import astuple
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
 from pfof.errors import Issue, ParameterError, Severity
-from pfof.formats.sec605_numbers import format_fixed, parse_decimal, parse_int
+from pfof.formats.sec605_numbers import format_fixed, non_negative, parse_decimal, parse_int
 from pfof.model.records605 import (
     LEGACY_FIELDS,
     LEGACY_MARKETABLE_ONLY,
@@ -43,22 +43,31 @@ def looks_like_legacy(first_line: str) -> bool:
     return len(parts) > 3 and parts[2].strip().isdigit()
 
 
-def parse_legacy(lines: Sequence[str], *, file: str = "", check: bool = True) -> LegacyParse:
+def parse_legacy(lines: Iterable[str], *, file: str = "", check: bool = True) -> LegacyParse:
     """Parse the lines of a legacy report: unreadable lines become errors and are skipped,
     ``check`` adds each record's consistency warnings. Never raises."""
     result = LegacyParse()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        record, issues = _parse_line(line, number, file)
-        result.issues.extend(issues)
-        if record is None:
-            continue
-        if check:
-            result.issues.extend(_check_legacy(record, line=number, file=file))
+    for number, record in scan_legacy(lines, file=file, check=check, issues=result.issues):
         result.records.append(record)
         result.lines.append(number)
     return result
+
+
+def scan_legacy(
+    lines: Iterable[str], *, file: str = "", check: bool = True, issues: list[Issue]
+) -> Iterator[tuple[int, LegacyRecord]]:
+    """(file line, record) of each readable line, one at a time; every issue found is
+    appended to ``issues`` as the lines go by."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        record, found = _parse_line(line, number, file)
+        issues.extend(found)
+        if record is None:
+            continue
+        if check:
+            issues.extend(_check_legacy(record, line=number, file=file))
+        yield number, record
 
 
 def _parse_line(line: str, number: int, file: str) -> tuple[LegacyRecord | None, list[Issue]]:
@@ -81,7 +90,7 @@ def _parse_line(line: str, number: int, file: str) -> tuple[LegacyRecord | None,
         except ParameterError as exc:
             issues.append(
                 Issue(
-                    rule=kind,
+                    rule=getattr(exc, "rule", kind),
                     message=f"field {position}: {exc}",
                     line=number,
                     column=name,
@@ -100,16 +109,16 @@ def _parse_value(name: str, kind: str, text: str) -> object:
         return text
     if kind == "yyyymm":
         if len(text) != 6 or not text.isdigit() or not 1 <= int(text[4:]) <= 12:
-            raise ParameterError(f"expected a month as YYYYMM, got {text!r}")
+            raise ParameterError(f"expected a month as YYYYMM, got {text[:12]!r}")
         return int(text)
     if kind == "code":
         if not text.isdigit() or len(text) != 2:
-            raise ParameterError(f"expected a 2-digit code, got {text!r}")
+            raise ParameterError(f"expected a 2-digit code, got {text[:12]!r}")
         return int(text)
     if not text:
         return None
-    if kind == "int":
-        return parse_int(text)
+    if kind == "int":  # every integer field is a count of orders or shares
+        return non_negative(parse_int(text))
     return parse_decimal(text)
 
 

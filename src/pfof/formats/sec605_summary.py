@@ -18,7 +18,7 @@ from typing import IO
 
 from pfof.errors import Issue, ParameterError, Severity
 from pfof.formats.csvw import Bound, Column, CsvwResult, Dialect, TableSchema, validate_csv
-from pfof.formats.sec605_numbers import format_trimmed
+from pfof.formats.sec605_numbers import FIGURE_LIMIT, format_trimmed, in_range
 from pfof.model.records605 import (
     ALL_BELOW_200K,
     NOTIONAL_BUCKETS,
@@ -135,6 +135,7 @@ def parse_summary(
     result = SummaryParse(issues=list(checked.issues))
     reports: list[tuple[object, ...]] = []
     for line, values in checked.rows:
+        result.issues.extend(_range_check(values, line, file))
         record = _record(values)
         if spec_checks:
             report = (
@@ -161,6 +162,23 @@ def parse_summary(
             result.records.append(record)
             result.lines.append(line)
     return result
+
+
+def _range_check(values: dict[str, object], line: int, file: str) -> list[Issue]:
+    """A figure no report could hold (``1e999999999`` is a valid float lexically) is an
+    error whatever the schema, so that nothing downstream meets it."""
+    return [
+        Issue(
+            rule="range",
+            message=f"{value:.3e} is beyond what a Rule 605 figure can be "
+            f"(magnitude below {FIGURE_LIMIT:.0e})",
+            line=line,
+            column=name,
+            file=file,
+        )
+        for name, value in values.items()
+        if isinstance(value, Decimal) and value.is_finite() and not in_range(value)
+    ]
 
 
 def _bucket_check(values: dict[str, object], line: int, file: str) -> list[Issue]:
@@ -212,9 +230,9 @@ def _record(values: dict[str, object]) -> SummaryRecord | None:
                 kwargs[attr] = int(str(value))
             except ValueError:
                 return None
-        elif isinstance(value, Decimal) and value.is_finite():
+        elif isinstance(value, Decimal) and in_range(value):
             kwargs[attr] = value
-        elif value is None or (isinstance(value, Decimal) and not value.is_finite()):
+        elif value is None or isinstance(value, Decimal):  # not meaningful, or out of range
             kwargs[attr] = None
         else:
             return None  # an unreadable number

@@ -8,7 +8,9 @@ and the rule's name:
   ``strict_valid`` is true when none is broken.
 * **report** rules: what makes a schema-valid file unusable as a disclosure (not a 606 root,
   months outside the stated quarter, placeholder venue names such as ``nan``, order-type
-  percentages far from 100). They reject a file whatever the strictness.
+  percentages far from 100, figures too large to store and sum exactly). They reject a file
+  whatever the strictness; a few only warn (venue percentages whose concentration index
+  exceeds 10,000).
 * **lenient** tolerances: deviations real brokers publish (Cph with two decimals, empty or
   non-ISO ``mic``, blank values, missing ``xsi`` attributes, percentages summing to
   99.9–100.1). Lenient reading (the default) keeps the data and lists each one as a warning;
@@ -18,7 +20,7 @@ and the rule's name:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -37,8 +39,12 @@ from pfof.model.enums import OrderType, ReportKind, Section
 from pfof.model.market_time import quarter_months
 from pfof.model.mics import is_iso_mic
 from pfof.model.reports606 import (
+    A1_PLACES,
+    B3_PLACES,
     B3_VENUE_FIELDS,
     B3_VENUE_FIGURES,
+    FIGURE_INTEGER_DIGITS,
+    HHI_MAX,
     A1Cell,
     A1Month,
     A1Section,
@@ -70,8 +76,50 @@ _PCT_XML = {
 _NDO_XML = ("ndoMarketPct", "ndoMarketableLimitPct", "ndoNonmarketableLimitPct", "ndoOtherPct")
 _PLACEHOLDER_NAMES = frozenset({"nan", "none", "null", "undefined", "#n/a"})
 _PCT_TOLERANCE = Decimal("0.1")
+#: The 606(a)(1) figures of an ``rVenue`` and of a section (``ndo...``).
+_A1_VENUE_FIGURES = (
+    "orderPct",
+    *_PCT_XML.values(),
+    *(f"netPmtPaidRecv{ot}Orders{unit}" for ot in ORDER_TYPES_XML for unit in ("Usd", "Cph")),
+)
+_A1_SECTION_FIGURES = ("ndoPct", *_NDO_XML)
+_B3_MONTH_FIGURES = ("sentShr", "executedAsPrincipalShr", "ioiExposedOrd")
 
 _T = TypeVar("_T")
+
+
+def figure_problem(value: Decimal, places: int) -> str | None:
+    """Why a figure is out of the range pfof reads, stores and sums exactly, or ``None``.
+
+    At most :data:`~pfof.model.reports606.FIGURE_INTEGER_DIGITS` digits before the decimal
+    point and ``places`` significant digits after it (trailing zeros do not count).
+    """
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # the schema's decimal syntax has no NaN or infinity
+    whole = len(digits) + exponent
+    if exponent >= -places and whole <= FIGURE_INTEGER_DIGITS:
+        return None  # the common case, decided without looking at the digits
+    if whole > FIGURE_INTEGER_DIGITS and not value.is_zero():
+        return (
+            f"{_shown(value)} has {whole} digits before the decimal point; a Rule 606 figure "
+            f"may have at most {FIGURE_INTEGER_DIGITS} (below 10^{FIGURE_INTEGER_DIGITS}), "
+            "the most pfof stores and sums exactly"
+        )
+    kept = len(digits)
+    while kept > 1 and digits[kept - 1] == 0:  # trailing zeros: 1.50 has one place that counts
+        kept -= 1
+    fraction = max(0, -(exponent + len(digits) - kept))
+    if fraction > places:
+        return (
+            f"{_shown(value)} has {fraction} decimal places; pfof stores this report's "
+            f"figures exactly to at most {places}"
+        )
+    return None
+
+
+def _shown(value: Decimal) -> str:
+    text = format(value, "f")
+    return f"'{text}'" if len(text) <= 40 else f"'{text[:20]}...{text[-12:]}' ({len(text)} chars)"
 
 
 class Rule606Error(ValidationError):
@@ -178,6 +226,7 @@ class _Builder:
         self.counts: dict[tuple[str, str], int] = {}
         self.report: Report606 | None = None
         self.root_attrib: dict[str, str] = {}
+        self.venue_pct_squares = Decimal(0)  # of the section being read: sum of orderPct^2
 
     def add(self, rule: str, path: str, message: str, line: int | None, severity: Severity) -> None:
         key = (rule, severity)
@@ -191,6 +240,21 @@ class _Builder:
     @staticmethod
     def _path(stack: list[Frame]) -> str:
         return "/".join(f.segment for f in stack[1:])
+
+    def _check_figures(self, f: Frame, path: str, names: Iterable[str], places: int) -> None:
+        """An error (rule ``figure-range``) for each figure of ``f`` pfof cannot hold exactly."""
+        for name in names:
+            value = f.values.get(name)
+            if isinstance(value, Decimal):
+                problem = figure_problem(value, places)
+                if problem is not None:
+                    self.add(
+                        "figure-range",
+                        f"{path}/{name}",
+                        f"{name}: {problem}",
+                        f.line,
+                        Severity.ERROR,
+                    )
 
     def handlers(self) -> dict[str, Callable[[Frame, list[Frame]], Any]]:
         """Element name -> the method building its value (the ``_end_<name>`` methods)."""
@@ -229,6 +293,10 @@ class _Builder:
                 Severity.ERROR,
             )
         self._check_mic(f, path)
+        self._check_figures(f, path, _A1_VENUE_FIGURES, A1_PLACES)
+        order_pct = v.get("orderPct")
+        if isinstance(order_pct, Decimal):
+            self.venue_pct_squares += order_pct * order_pct
         for ot in ORDER_TYPES_XML:
             for unit in ("Usd", "Cph"):
                 tag = f"netPmtPaidRecv{ot}Orders{unit}"
@@ -292,6 +360,19 @@ class _Builder:
         parts: list[Decimal | None] = [v.get(n) for n in _NDO_XML]
         present = [p for p in parts if p is not None]
         path = self._path(stack)
+        self._check_figures(f, path, _A1_SECTION_FIGURES, A1_PLACES)
+        squares, self.venue_pct_squares = self.venue_pct_squares, Decimal(0)
+        if squares > HHI_MAX:
+            self.add(
+                "venue-hhi",
+                f"{path}/rVenues",
+                f"the venues' orderPct values give a concentration index (HHI, the sum of "
+                f"their squares) of {squares}, above the {HHI_MAX} of one venue receiving "
+                "every order: orders routed to several venues are counted once for each, and "
+                "pfof leaves this section's concentration out",
+                f.line,
+                Severity.WARNING,
+            )
         if len(present) == len(parts):
             total = sum(present, Decimal(0))
             if total != 0 and total != 100:
@@ -327,6 +408,7 @@ class _Builder:
     _end_rSP500 = _end_rOtherStocks = _end_rOptions = _section
 
     def _end_rMonthly(self, f: Frame, stack: list[Frame]) -> Any:
+        self.venue_pct_squares = Decimal(0)  # venues outside a section (a schema error)
         v, root = f.values, stack[0].values
         qtr, year = root.get("qtr"), root.get("year")
         mon = v.get("mon")
@@ -448,7 +530,9 @@ class _Builder:
 
     def _end_iVenue(self, f: Frame, stack: list[Frame]) -> Any:
         v = f.values
-        self._check_mic(f, self._path(stack))
+        path = self._path(stack)
+        self._check_mic(f, path)
+        self._check_figures(f, path, (xml for xml, _ in B3_VENUE_FIELDS), B3_PLACES)
         numbers = {attr: v.get(xml) for xml, attr in B3_VENUE_FIELDS}
         return B3Venue(
             venue_name=_required(v, "venueName", str),
@@ -462,6 +546,7 @@ class _Builder:
 
     def _end_hMonthly(self, f: Frame, stack: list[Frame]) -> Any:
         v, lists = f.values, dict(f.items)
+        self._check_figures(f, self._path(stack), _B3_MONTH_FIGURES, B3_PLACES)
         return B3Month(
             _required(v, "year", int),
             _required(v, "mon", int),

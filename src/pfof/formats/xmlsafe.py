@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
@@ -33,6 +34,35 @@ class UnsafeXMLError(InputError):
     report it as an issue with rule ``dtd-forbidden``."""
 
     rule = "dtd-forbidden"
+
+
+class UndefinedEntityError(UnsafeXMLError):
+    """An entity reference such as ``&nbsp;``: with no DTD read, only XML's five entities
+    exist. Reported with rule ``undefined-entity`` and the line, instead of the parser's
+    "no element found" or "Start tag expected"."""
+
+    rule = "undefined-entity"
+
+    def __init__(self, name: str, line: int | None) -> None:
+        where = f"line {line}: " if line else ""
+        super().__init__(
+            f"{where}entity &{name}; is not defined: pfof reads no DTD, so only XML's own "
+            "entities (&amp; &lt; &gt; &quot; &apos;) and character references such as "
+            "&#160; may appear"
+        )
+        self.line = line
+
+
+_UNDECLARED = re.compile(r"Entity '([^']{0,64})")
+
+
+def _undefined_entity(log: etree._ListErrorLog) -> UndefinedEntityError | None:
+    """The first undeclared-entity error of a parser's log, as pfof reports it."""
+    for entry in log:
+        if entry.type_name == "ERR_UNDECLARED_ENTITY":
+            found = _UNDECLARED.search(entry.message)
+            return UndefinedEntityError(found.group(1) if found else "?", entry.line)
+    return None
 
 
 def source_name(source: Source) -> str:
@@ -109,6 +139,10 @@ def _check_prolog(text: str) -> bool:
             if end < 0:
                 return False
             i = end + 3
+        elif ch == "&":  # an entity before the root: the parser says only "Start tag expected"
+            end = text.find(";", i, i + 66)
+            line = text.count("\n", 0, i) + 1
+            raise UndefinedEntityError(text[i + 1 : end] if end > 0 else "?", line)
         elif text.startswith("<!", i):
             if text.startswith("<!DOCTYPE", i) or text[i:].upper().startswith("<!DOCTYPE"):
                 raise UnsafeXMLError(
@@ -171,10 +205,38 @@ def _secure_parser() -> etree.XMLParser:
 def parse_bytes(data: bytes) -> etree._ElementTree:
     """Parse a whole small document safely (DOCTYPE refused)."""
     _check_prolog(_decode_prolog(data[:_PROLOG_LIMIT]))
-    tree = etree.ElementTree(etree.fromstring(data, _secure_parser()))
+    parser = _secure_parser()
+    try:
+        tree = etree.ElementTree(etree.fromstring(data, parser))
+    except etree.XMLSyntaxError as exc:
+        raise _undefined_entity(parser.error_log) or exc from exc
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise UnsafeXMLError("a document type declaration is not allowed")
     return tree
+
+
+def _diagnosis(source: Source) -> InputError | etree.XMLSyntaxError | None:
+    """The first well-formedness error of ``source`` parsed again in one piece, when it can
+    be read again: lxml's incremental parser, fed chunk by chunk, reports a chunk after an
+    undefined entity as "Start tag expected, line 1", naming neither the cause nor the line."""
+    if isinstance(source, (bytes, str, os.PathLike)):
+        stream, _ = _open(source)
+    elif source.seekable():
+        source.seek(0)
+        stream = source
+    else:
+        return None
+    parser = _secure_parser()
+    try:
+        etree.parse(stream, parser)
+    except etree.XMLSyntaxError as exc:
+        return _undefined_entity(parser.error_log) or exc
+    except OSError:
+        return None
+    finally:
+        if stream is not source:
+            stream.close()
+    return None
 
 
 def iterparse(
@@ -191,13 +253,19 @@ def iterparse(
             stream, events=events, remove_comments=True, remove_pis=True, **_parser_options()
         )
         first = True
-        for event, element in context:
-            if first:
-                first = False
-                docinfo = element.getroottree().docinfo
-                if docinfo.doctype or docinfo.internalDTD is not None:
-                    raise UnsafeXMLError("a document type declaration is not allowed")
-            yield event, element
+        try:
+            for event, element in context:
+                if first:
+                    first = False
+                    docinfo = element.getroottree().docinfo
+                    if docinfo.doctype or docinfo.internalDTD is not None:
+                        raise UnsafeXMLError("a document type declaration is not allowed")
+                yield event, element
+        except etree.XMLSyntaxError as exc:
+            found: InputError | etree.XMLSyntaxError | None = _undefined_entity(context.error_log)
+            if found is None and not first:  # lxml may report a later chunk's confusion
+                found = _diagnosis(source)
+            raise found or exc from exc
     finally:
         if owned:
             stream.close()

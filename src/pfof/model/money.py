@@ -71,9 +71,9 @@ def money_str(value: Decimal | None) -> str | None:
         return None
     with localcontext(prec=_PREC):
         value = value.normalize()
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -2:
-        value = value.quantize(CENT)
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent > -2:
+            value = value.quantize(CENT)
     return format(value, "f")
 
 

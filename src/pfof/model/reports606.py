@@ -15,6 +15,19 @@ from pfof.model.enums import OrderType, Section
 
 Num = Decimal | None
 
+#: Digits a 606 figure may have before the decimal point: 15, amounts below one quadrillion
+#: dollars (some 100,000 times a year's payment for order flow in the whole US market). The
+#: SEC's ``xs:decimal`` sets no bound, but every XML Schema processor need only hold 18 digits,
+#: and sums of such figures stay exact in the store's DECIMAL(38, ...) columns.
+FIGURE_INTEGER_DIGITS = 15
+#: Decimal places the store keeps exactly: 606(a)(1) cells are DECIMAL(38, 10) (the format has
+#: 2 or 4 places), 606(b)(3) figures DECIMAL(38, 18) (the SEC's own sample has 12).
+A1_PLACES = 10
+B3_PLACES = 18
+#: The Herfindahl-Hirschman index of venue percentages (sum of their squares) when one venue
+#: receives every order: no share of one set of orders gives more.
+HHI_MAX = Decimal(10_000)
+
 # ---------------------------------------------------------------- 606(a)(1)
 
 
