@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import shared_path
-from pfof.engine.nbbo import consolidate_nbbo, nbbo_table
+from pfof.engine.nbbo import consolidate_nbbo, nbbo_states, nbbo_table, quotes_to_nbbo
 from pfof.model.tables import NBBO, QUOTES
 from support.reference_quality import ref_consolidate
 
@@ -156,3 +156,60 @@ def test_real_venue_quotes_match_replay() -> None:
             math.isclose(x, y) if x is not None else y is None
             for x, y in ((g[2], w[2]), (g[4], w[4]))
         )
+
+
+def test_quotes_to_nbbo_consolidates_per_venue_quotes() -> None:
+    rows = [
+        {
+            "symbol": "A",
+            "ts": 1,
+            "venue": "X",
+            "bid": 10.0,
+            "bid_size": 2,
+            "ask": 10.1,
+            "ask_size": 1,
+        },
+        {
+            "symbol": "A",
+            "ts": 1,
+            "venue": "Y",
+            "bid": 10.05,
+            "bid_size": 0,
+            "ask": 10.08,
+            "ask_size": 3,
+        },
+    ]  # Y's bid has no size: ignored; both rows of ts 1 applied
+    assert _rows(quotes_to_nbbo(_quotes(rows))) == [("A", 1, 10.0, 2, 10.08, 3)]
+
+
+def test_quotes_to_nbbo_passes_a_consolidated_table_through_cleaned_and_sorted() -> None:
+    table = pa.table(
+        {
+            "symbol": ["B", "A", "A", "A"],
+            "ts": pa.array([5, 7, 3, 3], TS),
+            "bid": [1.0, 0.0, 2.0, 2.1],
+            "bid_size": [100, 100, None, 5],
+            "ask": [1.1, 2.2, None, 2.0],
+            "ask_size": [100, -1, None, 5],
+            "bid_venue": ["XNYS", None, None, "ARCX"],
+            "ask_venue": ["XNYS", None, None, "ARCX"],
+        }
+    )
+    got = quotes_to_nbbo(table)
+    assert _rows(got) == [
+        ("A", 3, 2.0, None, None, None),  # a price without size is kept (sizes unknown)
+        ("A", 3, 2.1, 5, 2.0, 5),  # same timestamp: source order kept (crossed, kept)
+        ("A", 7, None, None, None, None),  # zero bid, negative ask size: missing sides
+        ("B", 5, 1.0, 100, 1.1, 100),
+    ]
+    assert nbbo_states(got).to_pylist() == ["one_sided", "crossed", "empty", "normal"]
+
+
+def test_nbbo_states_label_locked_and_crossed() -> None:
+    table = pa.table(
+        {
+            "bid": [1.0, 1.0, 1.0, None],
+            "ask": [1.1, 1.0, 0.9, 2.0],
+        }
+    )
+    assert nbbo_states(table).to_pylist() == ["normal", "locked", "crossed", "one_sided"]

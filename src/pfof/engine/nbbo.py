@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pfof.engine.asof import timestamps_ns
+from pfof.model.quote_states import NbboState
 from pfof.model.tables import NBBO, QUOTES
 
 #: Rows consolidated per batch (whole symbols), bounding the temporary arrays.
@@ -75,6 +76,82 @@ def nbbo_table(nbbo: pa.Table) -> pa.Table:
     table = conform(nbbo, NBBO, "nbbo")
     _require_non_null(table, "nbbo", ("symbol", "ts"))
     return table
+
+
+def quotes_to_nbbo(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Table:
+    """The NBBO (canonical ``NBBO`` schema, sorted by symbol and ts) of a quotes table.
+
+    A table with a ``venue`` column holds per-venue quotes and is consolidated
+    (:func:`consolidate_nbbo`: highest bid and lowest ask over each venue's latest quote).
+    A table without one is already consolidated (an SIP NBBO feed, a vendor's BBO, what
+    ``pfof.read_quotes`` returns for such sources): its extra columns are dropped, a side whose
+    price is missing, zero or negative, or whose size is zero or negative, becomes null, and
+    rows are sorted by (symbol, ts), keeping the source's order within a timestamp (so the
+    last row of a timestamp is the state after it). Locked and crossed rows are kept;
+    :func:`nbbo_states` labels them.
+
+    >>> import pyarrow as pa
+    >>> import pfof
+    >>> quotes = pa.table({
+    ...     "symbol": ["XYZ", "XYZ", "XYZ"],
+    ...     "ts": pa.array([1, 2, 2], pa.timestamp("ns", tz="UTC")),
+    ...     "venue": ["XNYS", "ARCX", "XNYS"],
+    ...     "bid": [10.00, 10.01, 10.02], "bid_size": [100, 200, 300],
+    ...     "ask": [10.05, 10.03, 0.0], "ask_size": [100, 300, 0],
+    ... })
+    >>> nbbo = pfof.quotes_to_nbbo(quotes)
+    >>> nbbo.select(["bid", "bid_size", "ask", "ask_size"]).to_pylist()[-1]
+    {'bid': 10.02, 'bid_size': 300, 'ask': 10.03, 'ask_size': 300}
+    """
+    if not isinstance(quotes, pa.Table):
+        quotes = quotes.to_arrow()
+    if "venue" in quotes.column_names:
+        return consolidate_nbbo(quotes, chunk_rows=chunk_rows)
+    table = nbbo_table(quotes)
+    bid, ask = _floats(table.column("bid")), _floats(table.column("ask"))
+    bsz, asz = table.column("bid_size"), table.column("ask_size")
+    no_bid = ~(bid > 0) | (bid == np.inf) | _nonpositive(bsz)
+    no_ask = ~(ask > 0) | (ask == np.inf) | _nonpositive(asz)
+    table = table.set_column(2, "bid", pa.array(bid, mask=no_bid))
+    table = table.set_column(3, "bid_size", _masked_sizes(bsz, no_bid))
+    table = table.set_column(4, "ask", pa.array(ask, mask=no_ask))
+    table = table.set_column(5, "ask_size", _masked_sizes(asz, no_ask))
+    order = pc.sort_indices(
+        pa.table({"s": table.column("symbol"), "t": table.column("ts")}),
+        sort_keys=[("s", "ascending"), ("t", "ascending")],
+    )  # Arrow's sort is stable
+    return table.take(order)
+
+
+def _nonpositive(sizes: pa.ChunkedArray) -> np.ndarray:
+    """True where a size is given and not positive (a missing size leaves the side alone)."""
+    values = pc.fill_null(sizes, 1).to_numpy()
+    return np.asarray(values <= 0)
+
+
+def _masked_sizes(sizes: pa.ChunkedArray, missing: np.ndarray) -> pa.Array:
+    values = pc.fill_null(sizes, 0).to_numpy().astype(np.int64, copy=False)
+    return pa.array(values, type=pa.int64(), mask=missing | pc.is_null(sizes).to_numpy())
+
+
+def nbbo_states(nbbo: pa.Table) -> pa.Array:
+    """Each NBBO row's state (``model.quote_states.NbboState`` values) as a string array.
+
+    ``normal`` (bid < ask), ``locked`` (bid == ask), ``crossed`` (bid > ask), ``one_sided``
+    (one side present) or ``empty`` (neither side). Locked and crossed markets happen in real
+    data (venues quote through each other for a moment); they are kept, and labelled here.
+    """
+    if not isinstance(nbbo, pa.Table):
+        nbbo = nbbo.to_arrow()
+    bid, ask = _floats(nbbo.column("bid")), _floats(nbbo.column("ask"))
+    has_bid, has_ask = bid > 0, ask > 0  # NaN (null) compares False
+    both = has_bid & has_ask
+    state = np.select(
+        [both & (bid < ask), both & (bid == ask), both & (bid > ask), has_bid | has_ask],
+        [NbboState.NORMAL, NbboState.LOCKED, NbboState.CROSSED, NbboState.ONE_SIDED],
+        default=NbboState.EMPTY,
+    )
+    return pa.array(state.astype(str), pa.string())
 
 
 def consolidate_nbbo(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Table:

@@ -37,6 +37,31 @@ NBBO = pa.schema(
     ]
 )
 
+#: What a consolidated source (an SIP NBBO feed, a vendor's consolidated BBO) gives: the
+#: ``NBBO`` columns plus the MIC of the venue at the best bid and at the best ask, null when
+#: the source does not say (``formats.market_data.read_quotes``).
+NBBO_VENUES = pa.schema(
+    [
+        *NBBO,
+        ("bid_venue", pa.string()),
+        ("ask_venue", pa.string()),
+    ]
+)
+
+#: Trades printed on the tape (market data, every participant's prints), not an investor's own
+#: executions. ``size`` is float64 because some feeds report fractional shares.
+TRADES = pa.schema(
+    [
+        ("symbol", pa.string()),
+        ("ts", TS),
+        ("venue", pa.string()),  # ISO 10383 MIC of the reporting venue; null when unknown
+        ("price", PRICE),
+        ("size", pa.float64()),  # shares (or option contracts)
+        ("conditions", pa.string()),  # the source's sale-condition codes, space-separated
+        ("correction", pa.int32()),  # the source's correction code (0 = regular); null if none
+    ]
+)
+
 ORDERS = pa.schema(
     [
         ("order_id", pa.string()),
@@ -118,6 +143,7 @@ CANONICAL: dict[str, pa.Schema] = {
     "cancels": CANCELS,
     "arrangements": ARRANGEMENTS,
     "payments": PAYMENTS,
+    "trades": TRADES,
 }
 
 #: Amended Rule 605 time horizons after execution, in nanoseconds, with column suffixes.
