@@ -42,7 +42,8 @@ def test_same_seed_gives_identical_bytes(sim_market, tmp_path: Path) -> None:
     config = sim_market.config
     simulate(config, tmp_path / "again")
     a, b = _files(sim_market.out), _files(tmp_path / "again")
-    assert a == b and len(a) == len(DAY_TABLES) * config.days + 2
+    # + arrangements, payments and (the market lists options) option_series
+    assert a == b and len(a) == len(DAY_TABLES) * config.days + 3
     simulate(replace(config, seed=config.seed + 1, days=1), tmp_path / "other")
     quotes = str(layout.day_part(".", "quotes", config.start))
     assert (tmp_path / "other" / quotes).read_bytes() != a[quotes]
@@ -77,10 +78,16 @@ def test_load_into_duckdb_is_idempotent(sim_market, tmp_path: Path) -> None:
     con.close()
 
 
-def test_demo_preset_is_one_broker_four_wholesalers() -> None:
+def test_demo_preset_is_one_broker_four_wholesalers_and_two_options_makers() -> None:
+    from pfof.sim.market_centers import WHOLESALER_BY_ID
+
     cfg = SimConfig.demo()
     cfg.validate()
-    assert len(cfg.brokers) == 1 and len(cfg.brokers[0].wholesalers) == 4
+    (broker,) = cfg.brokers
+    equity = [w for w in broker.wholesalers if WHOLESALER_BY_ID[w].equities]
+    options_only = [w for w in broker.wholesalers if not WHOLESALER_BY_ID[w].equities]
+    assert len(equity) == 4 and options_only == ["SIMG", "SIMH"]
+    assert cfg.option_series > 0 and cfg.option_order_share > 0
     assert cfg.days >= 20
 
 

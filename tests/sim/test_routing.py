@@ -78,7 +78,10 @@ def test_best_pi_routes_to_the_best_expected_improvement(sim_market, rows, rates
         w: WHOLESALER_BY_ID[w].pi_base - 2 * float(rates[(broker, w, "sp500", "market")])
         for w in ws
     }
-    assert set(chosen) == {max(score, key=score.get)}
+    # An order received on a one-sided or empty quote has no spread to improve: every
+    # wholesaler scores zero and the tie is broken at random, so a rare one goes elsewhere.
+    best = max(score, key=score.get)
+    assert chosen[best] >= 0.99 * sum(chosen.values())
     assert sum(chosen.values()) > 300
 
 

@@ -3,7 +3,8 @@
 ``run_demo`` simulates one broker's month (``SimConfig.demo()``), loads it into the DuckDB
 store, measures every order against the NBBO (the broker's view and each wholesaler's),
 routes the same orders again with a best-price policy, writes the wholesalers' amended
-Rule 605 files, the broker's Rule 606(a)(1) XML, ``report.html`` and ``headline.json``, and
+Rule 605 files, the broker's Rule 606(a)(1) XML, ``report.html`` and ``headline.json`` (with
+the options figures: PFOF and price improvement per contract, cost in volatility points), and
 ingests other brokers' synthetic 606 disclosures for the broker comparison. Every file it
 writes is checked with pfof's own validators first. The CLI only prints what it returns.
 """
@@ -28,9 +29,10 @@ from pfof import __version__
 from pfof.engine.aggregate605 import detailed_rows, summary_rows
 from pfof.engine.counterfactual import Comparison, RoutingOutcome, compare, outcome
 from pfof.engine.generate606 import held_order_routing_report
+from pfof.engine.option_quality import OptionsOutcome, option_quality, options_outcome
 from pfof.engine.quality import order_quality
 from pfof.engine.routing import received_by_market_center, with_first_venue
-from pfof.errors import PfofError
+from pfof.errors import ParameterError, PfofError
 from pfof.formats.sec605 import validate_605
 from pfof.formats.sec605_detailed import write_detailed
 from pfof.formats.sec605_summary import write_summary
@@ -45,7 +47,7 @@ from pfof.sim.config import SimConfig
 from pfof.sim.market_centers import WHOLESALERS
 from pfof.sim.peer_disclosures import BROKERS, quarter_report
 from pfof.sim.rerouting import ReroutedRun, same_orders
-from pfof.sim.run import simulate
+from pfof.sim.run import series_table, simulate
 from pfof.store import canonical, queries
 from pfof.store.dataset import write_day
 from pfof.store.ingest import IngestSummary, ingest
@@ -110,6 +112,10 @@ class Month:
     alt_quality: list[pa.Table] = field(default_factory=list)
     alt_routes: list[pa.Table] = field(default_factory=list)
     alt_payments: pa.Table | None = None
+    # options: per-order quality in volatility terms, and the underlyings' dividend yields
+    option_quality: list[pa.Table] = field(default_factory=list)
+    alt_option_quality: list[pa.Table] = field(default_factory=list)
+    dividend_yields: dict[str, float] = field(default_factory=dict)
 
 
 def _source(config: SimConfig) -> str:
@@ -202,6 +208,9 @@ def _measure(
     for done, session in enumerate(month.sessions, start=1):
         t = _day(con, broker, session.day)
         quality = order_quality(t["orders"], t["fills"], t["nbbo"], stale_after_ns=STALE)
+        month.option_quality.append(
+            option_quality(quality, t["nbbo"], dividend_yields=month.dividend_yields)
+        )
         write_day(quality, data / "order_quality", session.day)
         canonical.load_day(con, session.day, {"order_quality": quality}, _quality_source(source))
         month.quality.append(with_first_venue(quality, t["routes"]))
@@ -226,8 +235,10 @@ def _counterfactual(config: SimConfig, month: Month, progress: Progress) -> None
         t = day.tables
         if not same_orders(month.orders[day.session.day], t["orders"]):
             raise DemoError(f"{day.session.day}: the counterfactual run drew other orders")
-        month.alt_quality.append(
-            order_quality(t["orders"], t["fills"], t["nbbo"], stale_after_ns=STALE)
+        alt = order_quality(t["orders"], t["fills"], t["nbbo"], stale_after_ns=STALE)
+        month.alt_quality.append(alt)
+        month.alt_option_quality.append(
+            option_quality(alt, t["nbbo"], dividend_yields=month.dividend_yields)
         )
         month.alt_routes.append(t["routes"])
         progress(label, done, config.days)
@@ -319,8 +330,11 @@ def _cents(value: float | Decimal) -> str:
     return dec_str(Decimal(str(value)), CENT) or "0.00"
 
 
-def _headline_json(comparison: Comparison) -> dict[str, Any]:
-    """The headline's figures (dollars as strings rounded to the cent, PFOF exact)."""
+def _headline_json(
+    comparison: Comparison, options: tuple[OptionsOutcome, OptionsOutcome] | None = None
+) -> dict[str, Any]:
+    """The headline's figures (dollars as strings rounded to the cent, PFOF exact), and the
+    options figures of both routings when the broker traded options."""
 
     def side(o: RoutingOutcome) -> dict[str, Any]:
         return {
@@ -329,7 +343,7 @@ def _headline_json(comparison: Comparison) -> dict[str, Any]:
             "pfof_usd": str(o.pfof_usd),
         }
 
-    return {
+    out = {
         "actual": side(comparison.actual),
         "alternative": side(comparison.alternative),
         "price_improvement_gain_usd": _cents(comparison.pi_gain_usd),
@@ -338,6 +352,31 @@ def _headline_json(comparison: Comparison) -> dict[str, Any]:
         "better": comparison.better,
         "worse": comparison.worse,
         "same": comparison.same,
+    }
+    if options is not None:
+        out["options"] = {
+            "actual": _options_json(options[0]),
+            "alternative": _options_json(options[1]),
+        }
+    return out
+
+
+def _options_json(o: OptionsOutcome) -> dict[str, Any]:
+    """One routing's options figures (per-contract dollars and volatility points to four
+    decimals, PFOF exact)."""
+
+    def rounded(value: float | None, places: int) -> str | None:
+        return None if value is None else f"{value:.{places}f}"
+
+    return {
+        "label": o.label,
+        "marketable_orders": o.orders,
+        "contracts": o.contracts,
+        "pfof_usd": str(o.pfof_usd),
+        "pfof_per_contract_usd": rounded(o.pfof_per_contract, 4),
+        "price_improvement_per_contract_usd": rounded(o.pi_per_contract, 4),
+        "cost_vol_points": rounded(o.vol_points, 4),
+        "vol_point_orders": o.vol_point_orders,
     }
 
 
@@ -374,6 +413,8 @@ class DemoResult:
     disclosure_quarters: int
     #: What ``report.html`` was rendered from (per-order quality, payments, comparison).
     report: ReportInput
+    #: Options figures of the actual and the best-price routing; None without options.
+    options: tuple[OptionsOutcome, OptionsOutcome] | None = None
 
     @property
     def store(self) -> Path:
@@ -390,6 +431,21 @@ class DemoResult:
         return candidates[0] if candidates else None
 
 
+def _options(
+    month: Month, actual: str, alternative: str, payments: pa.Table
+) -> tuple[OptionsOutcome, OptionsOutcome] | None:
+    """Options figures of the actual and the best-price routing (None without options)."""
+    if not month.option_quality or not any(t.num_rows for t in month.option_quality):
+        return None
+    assert month.alt_payments is not None
+    return (
+        options_outcome(actual, pa.concat_tables(month.option_quality), payments),
+        options_outcome(
+            alternative, pa.concat_tables(month.alt_option_quality), month.alt_payments
+        ),
+    )
+
+
 def run_demo(
     out: str | Path,
     *,
@@ -399,7 +455,8 @@ def run_demo(
     config: SimConfig | None = None,
     progress: Progress | None = None,
 ) -> DemoResult:
-    """Run the whole demo into ``out``; raises :class:`DemoError` when a file would be invalid.
+    """Run the whole demo into ``out``; raises :class:`DemoError` when a file would be invalid,
+    :class:`~pfof.errors.ParameterError` for settings it cannot run or an ``out`` that is a file.
 
     ``config`` is the simulation (default ``SimConfig.demo(seed=seed)``; its first broker is
     the one measured), ``days`` shortens it; ``seed`` also seeds the other brokers' synthetic
@@ -422,10 +479,19 @@ def run_demo(
     data, reports = out / "data", out / "reports"
     source = _source(config)
     month = Month()
+    month.dividend_yields = {
+        r["underlying"]: r["dividend_yield"] for r in series_table(config).to_pylist()
+    }
+    config.validate()  # before anything of a previous run is removed
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"{out}: is a file; expected a folder for the demo's files")
     for folder in (data, reports):
         if folder.is_dir():
             shutil.rmtree(folder)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParameterError(f"{out}: cannot create the folder ({exc.strerror or exc})") from exc
     con = connect(str(out / "pfof.duckdb"))
     try:
         _clear_other_simulations(con, source)
@@ -459,6 +525,7 @@ def run_demo(
         pa.concat_tables(month.alt_routes),
     )
     comparison = compare(actual, alternative, quality, pa.concat_tables(month.alt_quality))
+    options = _options(month, actual.label, alternative.label, payments)
     first, last = month.sessions[0].day, month.sessions[-1].day
     period = (
         f"{first:%B %Y}"
@@ -485,9 +552,12 @@ def run_demo(
         comparison=comparison,
         files=files,
         notes=REPORT_NOTES,
+        options=options,
     )
     write_html(html_input, out / "report.html")
-    (out / "headline.json").write_text(json.dumps(_headline_json(comparison), indent=2) + "\n")
+    (out / "headline.json").write_text(
+        json.dumps(_headline_json(comparison, options), indent=2) + "\n"
+    )
     report("writing the HTML report", 1, 1)
     summary, cells = _disclosures(out, quarters, seed)
     return DemoResult(
@@ -496,6 +566,7 @@ def run_demo(
         period=period,
         orders=quality.num_rows,
         comparison=comparison,
+        options=options,
         files_605=files_605,
         files_606=files_606,
         disclosures=summary,

@@ -31,7 +31,9 @@ def demo_command(
             min=1, max=12, help="Quarters of 606 disclosures per broker in the broker comparison."
         ),
     ] = 4,
-    seed: Annotated[int, typer.Option(help="Seed of the simulation and the disclosures.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the simulation and the disclosures.", min=0)
+    ] = 0,
     days: Annotated[
         int | None,
         typer.Option(
@@ -59,7 +61,9 @@ def demo_command(
     )
 
     from pfof.app.demo import run_demo
+    from pfof.cli.arg_checks import output_folder
 
+    output_folder(out)
     console = Console()
     bars = Progress(
         TextColumn("{task.description:<34}"),
@@ -82,10 +86,10 @@ def demo_command(
 
 def print_demo(console: Console, r: DemoResult) -> None:
     """The demo's outcome: the broker comparison, the headline, the files and what next."""
-    from rich.markup import escape
     from rich.table import Table
 
     from pfof.cli.cmd_disclosures import print_brokers
+    from pfof.cli.safe_text import markup
     from pfof.engine.broker_comparison import broker_quarters
     from pfof.engine.venue_identity import venue_mapping
 
@@ -126,18 +130,18 @@ def print_demo(console: Console, r: DemoResult) -> None:
     listing.add_row("data/", "simulated canonical tables and per-order quality (Parquet)")
     listing.add_row("606/", "other brokers' 606 disclosures, compared above")
     listing.add_row("pfof.duckdb", "the DuckDB store of all of it")
-    console.print(f"\nFiles in {escape(str(r.out))}/")
+    console.print(f"\nFiles in {markup(str(r.out))}/")
     console.print(listing)
     console.print("Next:")
     example = r.example_605
     if example is not None:
         console.print(
-            f"  pfof rule605 validate {escape(str(example.path))}\n"
-            f"    ({escape(example.what)}: {example.rows:,} rows)",
+            f"  pfof rule605 validate {markup(str(example.path))}\n"
+            f"    ({markup(example.what)}: {example.rows:,} rows)",
             soft_wrap=True,
         )
     console.print(
-        f"  pfof brokers --db {escape(str(r.store))}\n"
+        f"  pfof brokers --db {markup(str(r.store))}\n"
         "    (the whole broker comparison, from the store)",
         soft_wrap=True,
     )
@@ -146,12 +150,13 @@ def print_demo(console: Console, r: DemoResult) -> None:
 def _headline(r: DemoResult) -> Table:
     from rich.table import Table
 
+    from pfof.cli.safe_text import markup
     from pfof.model.money import format_usd
 
     c = r.comparison
     a, b = c.actual, c.alternative
     table = Table(
-        title=f"{r.broker}, {r.period}, {r.orders:,} orders",
+        title=f"{markup(r.broker)}, {r.period}, {r.orders:,} orders",
         title_justify="left",
         header_style="bold",
     )
@@ -171,4 +176,21 @@ def _headline(r: DemoResult) -> Table:
         format_usd(b.pfof_usd),
         format_usd(c.pfof_change_usd, signed=True),
     )
+    if r.options is not None:
+        oa, ob = r.options
+
+        def per(v: float | None, fmt: str = ",.2f", unit: str = "$") -> str:
+            return "-" if v is None else f"{unit}{v:{fmt}}"
+
+        def diff(x: float | None, y: float | None, fmt: str, unit: str = "$") -> str:
+            if x is None or y is None:
+                return "-"
+            return f"{'+' if y >= x else '-'}{unit}{abs(y - x):{fmt}}"
+
+        for label, x, y, fmt, unit in (
+            ("Options PFOF per contract", oa.pfof_per_contract, ob.pfof_per_contract, ",.2f", "$"),
+            ("Options improvement/contract", oa.pi_per_contract, ob.pi_per_contract, ",.2f", "$"),
+            ("Options cost, vol points", oa.vol_points, ob.vol_points, ".3f", ""),
+        ):
+            table.add_row(label, per(x, fmt, unit), per(y, fmt, unit), diff(x, y, fmt, unit))
     return table

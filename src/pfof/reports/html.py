@@ -21,6 +21,7 @@ from plotly.offline import get_plotlyjs
 
 import pfof
 from pfof.engine.counterfactual import Comparison, total_payments, total_price_improvement
+from pfof.engine.option_quality import OptionsOutcome
 from pfof.model.money import format_usd
 from pfof.reports import charts
 
@@ -41,6 +42,9 @@ class ReportInput:
     #: (what, path relative to the report) of files written alongside it
     files: Sequence[tuple[str, str]] = ()
     notes: Sequence[str] = field(default_factory=tuple)
+    #: Options figures (engine.option_quality.OptionsOutcome) of the actual and the
+    #: best-price routing, when the broker traded options.
+    options: tuple[OptionsOutcome, OptionsOutcome] | None = None
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -178,6 +182,39 @@ def _comparison_rows(c: Comparison) -> list[list[str]]:
     return rows
 
 
+def _options_rows(options: tuple[OptionsOutcome, OptionsOutcome]) -> list[list[str]]:
+    """Options PFOF per contract against improvement per contract and in volatility points."""
+    actual, alt = options
+
+    def usd(v: float | None) -> str:
+        return "-" if v is None else f"${v:,.2f}"
+
+    def change(a: float | None, b: float | None, fmt: str) -> str:
+        return "-" if a is None or b is None else format(b - a, fmt)
+
+    return [
+        ["Marketable option orders", f"{actual.orders:,}", f"{alt.orders:,}", ""],
+        [
+            "Net PFOF per contract",
+            usd(actual.pfof_per_contract),
+            usd(alt.pfof_per_contract),
+            change(actual.pfof_per_contract, alt.pfof_per_contract, "+,.2f"),
+        ],
+        [
+            "Price improvement per contract",
+            usd(actual.pi_per_contract),
+            usd(alt.pi_per_contract),
+            change(actual.pi_per_contract, alt.pi_per_contract, "+,.2f"),
+        ],
+        [
+            "Cost in volatility points (fill vs NBBO midpoint)",
+            _num(actual.vol_points, 3),
+            _num(alt.vol_points, 3),
+            change(actual.vol_points, alt.vol_points, "+.3f"),
+        ],
+    ]
+
+
 def render_html(data: ReportInput) -> str:
     """The report as one HTML document (plotly.js inline)."""
     q = _frame(data.quality)
@@ -227,6 +264,8 @@ def render_html(data: ReportInput) -> str:
         payment_types=[label for label, _ in charts.ORDER_TYPES.values()],
         comparison=data.comparison,
         comparison_rows=_comparison_rows(data.comparison) if data.comparison else [],
+        options=data.options,
+        options_rows=_options_rows(data.options) if data.options else [],
         files=list(data.files),
         notes=list(data.notes),
     )

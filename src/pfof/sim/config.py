@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
+from pfof.errors import ParameterError
 from pfof.sim.brokers import (
     EXCHANGES,
     Broker,
@@ -124,6 +125,23 @@ class OrderMix:
     cancel: float = 0.30  # resting orders cancelled by the customer before a fill
 
 
+#: (lowest, highest) value of each size: a simulated day is held in memory (about 1.4 KB per
+#: order and 150 bytes per quote update), so 2 million orders and 20 million quote updates a
+#: day stay within a few GB; days run one after another (time, not memory).
+LIMITS: dict[str, tuple[int, int]] = {
+    "days": (1, 2_520),  # ten years of sessions
+    "symbols": (2, 10_000),
+    "orders_per_day": (1, 2_000_000),
+    "quotes_per_day": (1, 20_000_000),
+    "option_series": (0, 1_000),
+    "customers_per_broker": (1, 10_000_000),
+    "seed": (0, 2**128 - 1),  # numpy's generators take non-negative seeds
+}
+#: First and last start day: trading days must stay inside nanosecond timestamps (1677-2262).
+FIRST_START = date(1900, 1, 1)
+LAST_START = date(2199, 12, 31)
+
+
 @dataclass(frozen=True)
 class SimConfig:
     """Everything that determines a simulation; same config and seed, same bytes."""
@@ -147,19 +165,21 @@ class SimConfig:
 
     @classmethod
     def demo(cls, **overrides: object) -> SimConfig:
-        """One broker maximising PFOF across four wholesalers and the exchanges, one month.
+        """One broker maximising PFOF across four wholesalers, two options market makers and
+        the exchanges, one month; 6 % of its orders are on listed options (docs/options.md).
 
         The top payer differs by section and order type and is never the wholesaler with the
         best price improvement (SIMA) for marketable orders, so routing for payment costs
         customers something that a best-price policy on the same orders would recover.
         """
         zerofee = default_brokers()[0]
-        wholesalers = ("SIMA", "SIMB", "SIMC", "SIMD")
+        wholesalers = ("SIMA", "SIMB", "SIMC", "SIMD", "SIMG", "SIMH")
         terms = (
             per_share_terms(
                 "SIMA",
                 ("0.0010", "0.0011", "0.0033", "0.0010"),
                 ("0.0013", "0.0013", "0.0026", "0.0011"),
+                "0.50",
             )
             + per_share_terms(
                 "SIMB",
@@ -176,6 +196,9 @@ class SimConfig:
                 ("0.0013", "0.0012", "0.0031", "0.0009"),
                 ("0.0012", "0.0012", "0.0029", "0.0014"),
             )
+            # Options market makers: the top payer per contract improves option orders least.
+            + per_share_terms("SIMG", ("0",) * 4, ("0",) * 4, "0.65")
+            + per_share_terms("SIMH", ("0",) * 4, ("0",) * 4, "0.45")
         )
         broker = replace(
             zerofee,
@@ -190,19 +213,25 @@ class SimConfig:
             symbols=30,
             orders_per_day=4_000,
             quotes_per_day=60_000,
-            option_series=0,
-            option_order_share=0.0,
+            option_series=12,
+            option_order_share=0.06,
             brokers=(broker,),
             customers_per_broker=5_000,
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 
     def validate(self) -> None:
-        """Raise ValueError naming the first inconsistent parameter."""
-        if self.days < 1:
-            raise ValueError(f"days must be >= 1, got {self.days}")
-        if self.symbols < 2:
-            raise ValueError(f"symbols must be >= 2, got {self.symbols}")
+        """Raise ValueError naming the first inconsistent parameter, or
+        :class:`~pfof.errors.ParameterError` for a size pfof cannot hold (:data:`LIMITS`)."""
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ParameterError(f"{name} must be from {low:,} to {high:,}, got {value:,}")
+        if not FIRST_START <= self.start <= LAST_START:
+            raise ParameterError(
+                f"start must be from {FIRST_START} to {LAST_START} (nanosecond timestamps end "
+                f"in 2262), got {self.start}"
+            )
         if self.orders_per_day < 1 or self.quotes_per_day < self.symbols * 20:
             raise ValueError(
                 "orders_per_day must be >= 1 and quotes_per_day >= 20 per symbol "

@@ -18,6 +18,7 @@ from pfof.sim.brokers import EXCHANGES, RoutingPolicy, all_terms
 from pfof.sim.calendar import Session
 from pfof.sim.config import SimConfig
 from pfof.sim.market_centers import DEFAULT_OPTIONS_MAKER, EXCHANGE_BY_MIC, WHOLESALERS
+from pfof.sim.options import improvement_fraction as option_improvement
 from pfof.sim.orders import MARKET, MICRO, MKT_LIMIT, NM_LIMIT, ON_CLOSE, ON_OPEN, STOP, DayOrders
 from pfof.sim.prices import EMPTY, floor_tick, tick
 from pfof.sim.quotes import DayQuotes, asof, first_passage
@@ -233,12 +234,32 @@ def choose_destination(c: Context) -> np.ndarray:
         )
         if len(op_w) == 0:
             op_w = np.array([v.wholesaler0 + wh_names.index(DEFAULT_OPTIONS_MAKER)])
-        # Options: the options market maker paying the most per contract.
+        # Options: the options market maker paying the most per contract, or for a best-price
+        # broker the one with the best expected improvement (sim.options' model).
         om = mine[opt[mine]]
         if len(om):
             pay = np.stack([c.pfof_per_share_units(om, np.full(len(om), w)) for w in op_w], 1)
-            pay += c.rng.random(pay.shape) * 1e-9
-            dest[om] = op_w[pay.argmax(1)]
+            score = pay
+            if broker.policy == RoutingPolicy.BEST_PI:
+                hs = np.where(
+                    (o.bid[om] != EMPTY) & (o.ask[om] != EMPTY), (o.ask[om] - o.bid[om]) / 2.0, 0.0
+                )
+                score = np.stack(
+                    [
+                        hs
+                        * option_improvement(
+                            np.full(len(om), v.names[w]),
+                            pay[:, k],
+                            hs,
+                            np.zeros(len(om)),
+                            np.ones(len(om)),
+                        )
+                        for k, w in enumerate(op_w)
+                    ],
+                    1,
+                )
+            score = score + c.rng.random(pay.shape) * 1e-9
+            dest[om] = op_w[score.argmax(1)]
         sm = mine[~opt[mine]]
         if len(sm) == 0:
             continue
@@ -392,14 +413,24 @@ def _wholesale(c: Context, legs: Legs, idx: np.ndarray, start: np.ndarray, wh: n
     # Price improvement: a fraction of the half spread that shrinks with the PFOF paid.
     hs = (ask - bid) / 2.0
     pay = c.pfof_per_share_units(idx, wh)
-    frac = (
-        v.pi_base[wh]
-        - cfg.pi.slope * pay / np.maximum(hs, 1e-9)
-        + rng.normal(0, cfg.pi.noise, len(idx))
-    )
+    frac_noise = rng.normal(0, cfg.pi.noise, len(idx))
+    frac = v.pi_base[wh] - cfg.pi.slope * pay / np.maximum(hs, 1e-9) + frac_noise
     frac = np.clip(frac, 0.0, cfg.pi.cap)
-    frac = np.where((rng.random(len(idx)) < cfg.pi.p_at_quote) | opt | (hs <= 0), 0.0, frac)
+    at_quote_draw = rng.random(len(idx))
+    frac = np.where((at_quote_draw < cfg.pi.p_at_quote) | opt | (hs <= 0), 0.0, frac)
     pi = np.floor(frac * hs).astype(np.int64)
+    if opt.any():
+        # Options: improvement falls with the payment per contract, in whole option ticks.
+        o_frac = option_improvement(
+            np.array(v.names)[wh[opt]],
+            pay[opt],
+            hs[opt],
+            frac_noise[opt],
+            at_quote_draw[opt],
+        )
+        o_tick = tick(np.where(buy[opt], ask[opt], bid[opt]), True)
+        o_pi = np.floor(o_frac * np.maximum(hs[opt], 0) / o_tick).astype(np.int64) * o_tick
+        pi[opt] = np.where(hs[opt] > 0, o_pi, 0)
     price = np.where(buy, ask - pi, bid + pi)
     price = np.where(
         lim == EMPTY, price, np.where(buy, np.minimum(price, lim), np.maximum(price, lim))

@@ -74,7 +74,8 @@ def _sizes(
     dollars = np.exp(rng.normal(np.log(60.0), 1.0, n))
     fq = np.rint(dollars / np.maximum(ref, 1) * 1e4 * MICRO).astype(np.int64)
     qty = np.where(frac, np.clip(fq, 1_000, mix.max_shares * MICRO), qty)
-    contracts = np.minimum(rng.geometric(0.3, n), 200).astype(np.int64) * MICRO
+    # Retail option orders: 1-20 contracts, most of them small.
+    contracts = np.minimum(rng.geometric(0.3, n), 20).astype(np.int64) * MICRO
     return np.maximum(np.where(u.option[sym], contracts, qty), 1_000)
 
 

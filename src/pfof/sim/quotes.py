@@ -271,6 +271,10 @@ def _chunk(
     vb = rb32[:, None] - gb * tick(ref_bid, opt).astype(np.int32)[:, None]
     va = ra32[:, None] + ga * tick(ref_ask, opt).astype(np.int32)[:, None]
     del gb, ga
+    if len(opt) and bool(opt.all()):
+        # Option depth can cross the $3 tick boundary: keep every level on its own grid.
+        va = ceil_tick(va, True).astype(np.int32)
+        vb = np.where(vb > 0, floor_tick(np.maximum(vb, 1), True), vb).astype(np.int32)
     vb[vb <= 0] = EMPTY
     # --- injected lock/cross: the refreshing venue's bid reaches the reference ask.
     rows = np.flatnonzero(ev_lc & ~empty_bid & ~empty_ask)

@@ -22,6 +22,7 @@ from pfof.sim.brokers import arrangements_table
 from pfof.sim.calendar import Session, trading_sessions
 from pfof.sim.config import SimConfig
 from pfof.sim.day import DAY_TABLES, DayResult, simulate_day
+from pfof.sim.options import OPTION_SERIES, option_series_table
 from pfof.sim.universe import build_universe
 from pfof.store import layout
 
@@ -134,7 +135,8 @@ def simulate(
     sink: Callable[[Session, dict[str, pa.Table]], None] | None = None,
 ) -> SimSummary:
     """Run the simulation, writing ``OUT/<table>/date=YYYY-MM-DD/part-0.parquet`` per day and
-    ``OUT/arrangements.parquet``, ``OUT/payments.parquet``; ``sink`` also receives each day's
+    ``OUT/arrangements.parquet``, ``OUT/payments.parquet`` (and ``OUT/option_series.parquet``
+    when the market lists options); ``sink`` also receives each day's
     tables (e.g. to load them into DuckDB). Memory stays at one day's worth.
 
     >>> import pfof
@@ -151,6 +153,9 @@ def simulate(
         write_table(arrangements, layout.table_file(out, "arrangements"))
     if sink is not None:
         sink(None, {"arrangements": arrangements})  # type: ignore[arg-type]
+    series = series_table(config)
+    if out is not None and series.num_rows:
+        write_table(series, layout.table_file(out, "option_series"))
     for session, day in iter_days(config):
         if out is not None:
             for name in DAY_TABLES:
@@ -182,6 +187,16 @@ def simulate(
     summary.seconds = time.perf_counter() - t0
     assert arrangements.schema.equals(ARRANGEMENTS)
     return summary
+
+
+def series_table(config: SimConfig) -> pa.Table:
+    """The run's option series and their pricing inputs (``sim.options.OPTION_SERIES``):
+    the ground truth an options implied volatility is checked against; empty without options."""
+    sessions = trading_sessions(config.start, config.days, config.calendar)
+    universe = build_universe(config, sessions[0].day)
+    if universe.options is None:
+        return OPTION_SERIES.empty_table()
+    return option_series_table(universe.options, universe.symbols[: universe.n_stocks])
 
 
 def day_tables(config: SimConfig, index: int = 0) -> dict[str, pa.Table]:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
 from pfof.model.enums import Section
 from pfof.sim.config import SimConfig
 from pfof.sim.market_centers import EXCHANGE_BY_MIC, OPTIONS_EXCHANGES
+from pfof.sim.options import (
+    OptionSeries,
+    build_series,
+    elasticity_volatility,
+    fair_values,
+    years_to_expiry,
+)
+from pfof.sim.options import half_spread_bps as option_half_spread_bps
 from pfof.sim.prices import UNITS, floor_tick
 
 #: Seconds in a regular session, for converting annual volatility to per-second.
@@ -35,6 +43,7 @@ class Universe:
     venue_weight: np.ndarray  # float (n_venues,): relative quote update share
     listing: np.ndarray  # str: primary listing exchange (auctions)
     round_lot: np.ndarray  # int: quote size unit in shares (contracts for options)
+    options: OptionSeries | None = None  # the option series' terms (symbols n_stocks..n-1)
 
     @property
     def n(self) -> int:
@@ -101,15 +110,31 @@ def build_universe(config: SimConfig, first_day: date) -> Universe:
 
     n_opt = config.option_series if config.option_order_share > 0 else 0
     tickers = _tickers(rng, n)
-    n_under = max(1, min(n, 6))
-    opt_under = np.arange(n_opt) % n_under
-    opt_syms, opt_price = [], []
-    expiry = first_day + timedelta(days=60)
-    for j, u in enumerate(opt_under):
-        cp = "C" if (j // n_under) % 2 == 0 else "P"
-        strike = max(1, round(price[u] * (1 + 0.05 * (j // (2 * n_under)))))
-        opt_syms.append(f"{tickers[u]:<6}{expiry:%y%m%d}{cp}{strike * 1000:08d}")
-        opt_price.append(np.clip(price[u] * rng.uniform(0.01, 0.05), 0.15, 60.0))
+    # Daily opening prices: a random walk over days (overnight and intraday moves combined),
+    # drawn here so that each day can be generated on its own.
+    rets = rng.normal(0.0, vol / np.sqrt(252), (config.days, n))
+    rets[0] = 0.0
+    stock_open = price[None, :] * np.exp(np.cumsum(rets, axis=0))
+    # Sub-dollar stocks stay sub-dollar.
+    stock_open = np.where(
+        price[None, :] < 1, np.clip(stock_open, 0.02, 0.95), np.maximum(stock_open, 1.0)
+    )
+    # Options draw from their own stream: the stock market is the same with or without them.
+    series = build_series(
+        np.random.default_rng(np.random.SeedSequence([config.seed, 12])),
+        n_opt,
+        tickers,
+        price,
+        vol,
+        first_day,
+    )
+    stock_units = floor_tick(np.rint(stock_open * UNITS).astype(np.int64), False)
+    # Option fair values at the stocks' opening quotes (the prices the quote generator uses).
+    years = years_to_expiry(series, first_day, config.days)
+    fair = fair_values(series, stock_units / UNITS, years)
+    opt_vol = elasticity_volatility(
+        series, stock_units[0, series.underlying] / UNITS, fair[0], years[0]
+    )
     n_all = n + n_opt
     op_venues = [e.mic for e in OPTIONS_EXCHANGES]
     venues = tuple(eq_venues + op_venues)
@@ -119,29 +144,20 @@ def build_universe(config: SimConfig, first_day: date) -> Universe:
     weight = np.concatenate([eq_weight, [e.share for e in OPTIONS_EXCHANGES]])
 
     option = np.r_[np.zeros(n, bool), np.ones(n_opt, bool)]
-    p0 = np.r_[price, np.array(opt_price, dtype=float)]
-    vol_all = np.r_[vol, np.clip(vol[opt_under] * 3.0, 0.6, 3.0)]
-    hs_all = np.r_[half_spread_bps, rng.uniform(40, 150, n_opt)]
-    # Daily opening prices: a random walk over days (overnight and intraday moves combined),
-    # drawn here so that each day can be generated on its own.
-    rets = rng.normal(0.0, vol_all / np.sqrt(252), (config.days, n_all))
-    rets[0] = 0.0
-    open_f = p0[None, :] * np.exp(np.cumsum(rets, axis=0))
-    # Sub-dollar stocks stay sub-dollar, options stay within sensible premiums.
-    open_f[:, :n] = np.where(
-        price[None, :] < 1, np.clip(open_f[:, :n], 0.02, 0.95), np.maximum(open_f[:, :n], 1.0)
-    )
-    open_f[:, n:] = np.clip(open_f[:, n:], 0.10, 200.0)
-    open_units = floor_tick(np.rint(open_f * UNITS).astype(np.int64), option[None, :])
+    vol_all = np.r_[vol, opt_vol]
+    hs_all = np.r_[half_spread_bps, option_half_spread_bps(fair[0], years[0])]
+    # The smallest option quote is one nickel: deep out-of-the-money values are lifted to it.
+    opt_units = floor_tick(np.rint(np.clip(fair, 0.05, None) * UNITS).astype(np.int64), True)
+    open_units = np.concatenate([stock_units, opt_units], axis=1)
     return Universe(
-        symbols=np.array(tickers + opt_syms, dtype=object),
+        symbols=np.array(tickers + series.symbols, dtype=object),
         section=np.array(
             [str(Section.SP500) if s else str(Section.OTHER_STOCKS) for s in sp500]
             + [str(Section.OPTIONS)] * n_opt,
             dtype=object,
         ),
         option=option,
-        underlying=np.r_[np.arange(n), opt_under].astype(np.int64),
+        underlying=np.r_[np.arange(n), series.underlying].astype(np.int64),
         open_units=open_units,
         vol=vol_all,
         liquidity=np.r_[liquidity, np.full(n_opt, liquidity.mean())],
@@ -152,4 +168,5 @@ def build_universe(config: SimConfig, first_day: date) -> Universe:
         venue_weight=weight / weight.sum(),
         listing=np.r_[listing, np.full(n_opt, "XCBO")],
         round_lot=np.r_[_round_lot(np.rint(price * UNITS)), np.ones(n_opt, np.int64)],
+        options=series,
     )
