@@ -44,15 +44,24 @@ _LAZY: dict[str, str] = {
     "connect": "pfof.store.schema",
     "ingest": "pfof.store.ingest",
     "broker_quarters": "pfof.app.analysis",
+    "stored_reports": "pfof.app.analysis",
     "generate_606": "pfof.app.analysis",
     "customer_report": "pfof.app.analysis",
     "SimConfig": "pfof.sim.config",
     "simulate": "pfof.sim.run",
     "measure_quality": "pfof.app.measure",
     "run_demo": "pfof.app.demo",
+    "audit": "pfof.app.audit",
+    "read_trades": "pfof.formats.trades",
+    "read_quotes": "pfof.formats.market_data",
+    "quotes_to_nbbo": "pfof.engine.nbbo",
+    "american_option_price": "pfof.engine.option_pricing",
+    "implied_volatility": "pfof.engine.option_pricing",
+    "IVStatus": "pfof.engine.option_pricing",
 }
 
 __all__ = [
+    "IVStatus",
     "InputError",
     "Issue",
     "ParameterError",
@@ -63,27 +72,39 @@ __all__ = [
     "Validation",
     "ValidationError",
     "__version__",
+    "american_option_price",
+    "audit",
     "broker_quarters",
     "connect",
     "customer_report",
     "generate_606",
+    "implied_volatility",
     "ingest",
     "measure_quality",
+    "quotes_to_nbbo",
     "read_605",
     "read_606",
+    "read_quotes",
+    "read_trades",
     "run_demo",
     "simulate",
+    "stored_reports",
     "validate_605",
     "validate_606",
     "write_606",
 ]
 
 if TYPE_CHECKING:
-    from pfof.app.analysis import broker_quarters, customer_report, generate_606
+    from pfof.app.analysis import broker_quarters, customer_report, generate_606, stored_reports
+    from pfof.app.audit import audit
     from pfof.app.demo import run_demo
     from pfof.app.measure import measure_quality
+    from pfof.engine.nbbo import quotes_to_nbbo
+    from pfof.engine.option_pricing import IVStatus, american_option_price, implied_volatility
+    from pfof.formats.market_data import read_quotes
     from pfof.formats.sec605 import read_605, validate_605
     from pfof.formats.sec606 import read_606, validate_606, write_606
+    from pfof.formats.trades import read_trades
     from pfof.sim.config import SimConfig
     from pfof.sim.run import simulate
     from pfof.store.ingest import ingest

@@ -53,7 +53,7 @@ def _probe() -> dict:
 def test_help_of_every_command_imports_no_heavy_module() -> None:
     probe = _probe()
     assert probe["failed"] == {}
-    for command in ("demo", "quality", "simulate", "ingest", "brokers", "venues"):
+    for command in ("demo", "quality", "simulate", "ingest", "brokers", "venues", "audit"):
         assert command in probe["helps"]
     assert any(h.startswith("rule606 ") for h in probe["helps"])
     assert any(h.startswith("rule605 ") for h in probe["helps"])
@@ -61,10 +61,15 @@ def test_help_of_every_command_imports_no_heavy_module() -> None:
     assert loaded == []
     cmd_modules = [m for m in probe["modules"] if m.startswith("pfof.cli.cmd_")]
     assert sorted(cmd_modules) == [
+        "pfof.cli.cmd_audit",
         "pfof.cli.cmd_demo",
         "pfof.cli.cmd_disclosures",
         "pfof.cli.cmd_quality",
+        "pfof.cli.cmd_quotes",
+        "pfof.cli.cmd_render",
+        "pfof.cli.cmd_reports",
         "pfof.cli.cmd_rule605",
         "pfof.cli.cmd_rule606",
+        "pfof.cli.cmd_serve",
         "pfof.cli.cmd_simulate",
     ]

@@ -18,11 +18,16 @@ import typer
 from typer.core import TyperGroup
 
 from pfof.cli import (
+    cmd_audit,
     cmd_demo,
     cmd_disclosures,
     cmd_quality,
+    cmd_quotes,
+    cmd_render,
+    cmd_reports,
     cmd_rule605,
     cmd_rule606,
+    cmd_serve,
     cmd_simulate,
 )
 
@@ -47,13 +52,15 @@ class PfofGroup(TyperGroup):
 
 
 def print_error(exc: PfofError | str) -> None:
-    """``error: <message>`` on stderr, on one line, the message escaped from Rich markup."""
+    """``error: <message>`` on stderr, on one line, the message shown as text: Rich markup
+    escaped, control characters (from file names, say) as visible escapes."""
     from rich.console import Console
-    from rich.markup import escape
+
+    from pfof.cli.safe_text import markup
 
     text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
     Console(stderr=True, soft_wrap=True, highlight=False).print(
-        f"[bold red]error:[/] {escape(text)}"
+        f"[bold red]error:[/] {markup(text)}"
     )
 
 
@@ -70,7 +77,19 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-for _module in (cmd_demo, cmd_rule606, cmd_disclosures, cmd_simulate, cmd_quality, cmd_rule605):
+for _module in (
+    cmd_demo,
+    cmd_rule606,
+    cmd_disclosures,
+    cmd_reports,
+    cmd_simulate,
+    cmd_quality,
+    cmd_quotes,
+    cmd_audit,
+    cmd_rule605,
+    cmd_serve,
+    cmd_render,
+):
     _module.register(app)
 
 
