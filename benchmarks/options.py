@@ -4,9 +4,9 @@ Generates ``--fills`` option fills (calls and puts, spots 20-500, strikes around
 1-120 days to expiry, a 4.5% rate, dividend yields 0-2%, volatilities 10-120%) priced by
 pfof's Barone-Adesi-Whaley pricer, then times:
 
-- pfof: ``implied_volatility`` on all fills at once (NumPy arrays in, arrays out), the best
-  of ``--repeat`` runs (the first, cold run, which pays for the operating system handing
-  over fresh memory, is printed too);
+- pfof: ``implied_volatility`` on all fills at once (NumPy arrays in, arrays out; a
+  compiled numba kernel inside), the best of ``--repeat`` runs (the first run, which loads
+  the compiled kernel, or compiles it on a machine's first call, is printed too);
 - QuantLib: per fill, a ``VanillaOption`` with ``AmericanExercise`` priced by
   ``BaroneAdesiWhaleyApproximationEngine`` inside QuantLib's ``Brent`` solver (volatility
   accuracy 1e-10, search 1e-4..10, the same as pfof's), on a random sample of

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
 from conftest import shared_path
 from pfof.app.audit import AUDIT_JSON_KEYS, audit
-from pfof.errors import InputError
+from pfof.errors import InputError, ParameterError
 from pfof.formats.sec606 import read_606
 from pfof.model.enums import OrderType, Section
 from pfof.model.reports606 import a1_cells
@@ -35,6 +37,7 @@ from support.reference_audit import (
     taq_book,
     venue_rate,
 )
+from support.reference_option_quality import YEAR_NS, ref_iv, ref_parse_osi
 
 TEMPLATE = (
     "trade_id",
@@ -473,6 +476,136 @@ def test_option_trades_are_priced_per_contract_from_a_quote_file_pfof_writes(
     assert citadel is not None
     assert Fraction(put_out["pfof_estimate_usd"]) == _micro(citadel * 3 / 100)
     assert "section_assumed" not in call_out["flags"]
+
+
+def _options_market(t0: int) -> pa.Table:
+    """Per-venue quotes of AAPL, three AAPL options and an MSFT option (MSFT itself unquoted)."""
+
+    def quote(symbol: str, venue: str, bid: float, ask: float, dt: int = 0) -> dict[str, Any]:
+        return {
+            "symbol": symbol,
+            "ts": t0 + dt,
+            "venue": venue,
+            "bid": bid,
+            "bid_size": 10,
+            "ask": ask,
+            "ask_size": 10,
+        }
+
+    return pa.Table.from_pylist(
+        [
+            quote("AAPL", "XNAS", 154.49, 154.56),
+            quote("AAPL", "ARCX", 154.50, 154.54),
+            quote("AAPL220520C00155000", "XCBO", 3.15, 3.20),
+            quote("AAPL220520P00150000", "XISX", 1.02, 1.08),
+            quote("AAPL220520C00100000", "XCBO", 54.30, 54.80),
+            quote("MSFT220520C00280000", "XCBO", 4.00, 4.20),
+            quote("AAPL", "XNAS", 154.49, 154.56, 60 * NS),  # the data runs a minute on
+        ],
+        schema=QUOTES,
+    )
+
+
+def _ref_vol_points(
+    symbol: str,
+    side: str,
+    price: float,
+    bid: float,
+    ask: float,
+    spot: float,
+    t: int,
+    r: float,
+    q: float,
+) -> float:
+    """side x (IV(fill) - IV(mid)) x 100 by the scalar bisection reference."""
+    parsed = ref_parse_osi(symbol)
+    assert parsed is not None
+    _, right, strike, expiry = parsed
+    close = datetime.combine(expiry, time(16, 0), tzinfo=ZoneInfo("America/New_York"))
+    years = (int(close.timestamp()) * NS - t) / YEAR_NS
+    call = right == "call"
+    iv_fill, fill_status = ref_iv(call, price, spot, strike, years, r, q)
+    iv_mid, mid_status = ref_iv(call, 0.5 * (bid + ask), spot, strike, years, r, q)
+    assert (fill_status, mid_status) == ("OK", "OK") and iv_fill and iv_mid
+    return (1.0 if side == "buy" else -1.0) * (iv_fill - iv_mid) * 100.0
+
+
+@pytest.mark.parametrize(("rate", "dividend_yield"), [(None, None), (0.03, 0.005)])
+def test_option_trades_cost_in_volatility_points_needs_the_underlyings_quote(
+    tmp_path: Path, rate: float | None, dividend_yield: float | None
+) -> None:
+    t0 = ns("2022-05-10T14:00:00+00:00")
+    path = tmp_path / "options.parquet"
+    pq.write_table(_options_market(t0), path)
+    rows = [
+        {"trade_id": "c1", "symbol": "AAPL220520C00155000", "side": "buy", "quantity": "2",
+         "price": "3.22", "order_time": t0 + 5 * NS},
+        {"trade_id": "p1", "symbol": "O:AAPL220520P00150000", "side": "sell", "quantity": "3",
+         "price": "1.07", "order_time": t0 + 6 * NS},
+        {"trade_id": "m1", "symbol": "MSFT220520C00280000", "side": "buy", "quantity": "1",
+         "price": "4.10", "order_time": t0 + 6 * NS},
+        {"trade_id": "d1", "symbol": "AAPL220520C00100000", "side": "sell", "quantity": "1",
+         "price": "50", "order_time": t0 + 6 * NS},  # below intrinsic value (54.52 - 100)
+        {"trade_id": "s1", "symbol": "AAPL", "side": "buy", "quantity": "10",
+         "price": "154.52", "order_time": t0 + 6 * NS},
+    ]  # fmt: skip
+    result = audit(trades_csv(rows), [path], rate=rate, dividend_yield=dividend_yield)
+    out = {t["trade_id"]: t for t in result.to_json()["trades"]}
+    r = 0.045 if rate is None else rate  # the documented defaults
+    q = 0.0 if dividend_yield is None else dividend_yield
+    spot = (154.50 + 154.54) / 2  # the AAPL NBBO: 154.50 (ARCX) x 154.54 (ARCX)
+    call = _ref_vol_points(
+        "AAPL  220520C00155000", "buy", 3.22, 3.15, 3.20, spot, t0 + 5 * NS, r, q
+    )
+    put = _ref_vol_points(
+        "AAPL  220520P00150000", "sell", 1.07, 1.02, 1.08, spot, t0 + 6 * NS, r, q
+    )
+    assert call > 0 > put  # bought above the midpoint (a cost), sold above it (a gain)
+    assert out["c1"]["vol_points_cost"] == pytest.approx(call, abs=1e-6)
+    assert out["p1"]["vol_points_cost"] == pytest.approx(put, abs=1e-6)
+    assert result.trades[0].underlying_mid == pytest.approx(spot, abs=1e-12)
+    assert out["c1"]["flags"] == [] and out["p1"]["flags"] == []
+    # the existing per-contract figures are untouched by the new key
+    assert out["c1"]["price_improvement_usd"] == "-4.00" and out["p1"]["eq_ratio"] == "-0.666667"
+    assert out["m1"]["vol_points_cost"] is None and out["m1"]["flags"] == ["no_underlying_quote"]
+    assert out["d1"]["vol_points_cost"] is None and out["d1"]["flags"] == ["vol_not_implied"]
+    assert out["s1"]["vol_points_cost"] is None and out["s1"]["flags"] == []
+    assert all(tuple(t) == AUDIT_JSON_KEYS for t in out.values())
+    assert set(result.to_json()["summary"]) == {
+        "trades",
+        "with_quote",
+        "total_price_improvement_usd",
+        "total_pfof_estimate_usd",
+        "price_improvement_per_pfof_dollar",
+    }
+    csv_rows = result.to_csv().splitlines()
+    column = csv_rows[0].split(",").index("vol_points_cost")
+    assert float(csv_rows[1].split(",")[column]) == out["c1"]["vol_points_cost"]
+
+
+def test_an_underlying_quote_from_an_earlier_day_gives_no_volatility_cost(tmp_path: Path) -> None:
+    t0 = ns("2022-05-09T19:59:00+00:00")  # 15:59 New York, the day before the trade
+    day = 86_400 * NS
+    stock = _options_market(t0).filter(pc.equal(pc.field("symbol"), "AAPL"))
+    next_day = _options_market(t0 + day)
+    options = next_day.filter(pc.not_equal(pc.field("symbol"), "AAPL"))
+    later = next_day.slice(next_day.num_rows - 1)  # AAPL a minute after the trade
+    path = tmp_path / "quotes.parquet"
+    pq.write_table(pa.concat_tables([stock, options, later]), path)
+    rows = [{"trade_id": "c1", "symbol": "AAPL220520C00155000", "side": "buy", "quantity": "1",
+             "price": "3.18", "order_time": t0 + day + 5 * NS}]  # fmt: skip
+    (c1,) = audit(trades_csv(rows), [path]).to_json()["trades"]
+    assert c1["nbbo_bid"] == "3.15" and c1["vol_points_cost"] is None
+    assert c1["flags"] == ["no_underlying_quote"]
+
+
+def test_a_rate_out_of_range_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "options.parquet"
+    pq.write_table(_options_market(ns("2022-05-10T14:00:00+00:00")), path)
+    rows = [{"trade_id": "s1", "symbol": "AAPL", "side": "buy", "quantity": "1",
+             "price": "154.52", "order_time": "2022-05-10T14:00:06Z"}]  # fmt: skip
+    with pytest.raises(ParameterError, match="rate must be"):
+        audit(trades_csv(rows), [path], rate=4.5)
 
 
 def test_each_symbol_is_covered_only_as_far_as_its_own_sources_go(

@@ -110,3 +110,41 @@ def test_errors_are_one_line_with_exit_code_2(inputs: tuple[Path, list[str], Pat
     assert missing.stderr.strip() == "error: absent.csv: no such file"
     no_quotes = CliRunner().invoke(app, ["audit", str(inputs[0])])
     assert no_quotes.exit_code == 2 and "--quotes" in no_quotes.stderr
+
+
+def test_rate_and_dividend_yield_price_option_trades_as_the_python_api_does(
+    tmp_path: Path,
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pfof.model.tables import QUOTES
+
+    t0 = 1_652_191_200 * 1_000_000_000  # 2022-05-10T14:00:00Z
+    quotes = pa.Table.from_pylist(
+        [
+            {"symbol": s, "ts": t0 + dt, "venue": "XCBO", "bid": b, "bid_size": 5, "ask": a,
+             "ask_size": 5}
+            for s, b, a in [("AAPL", 154.50, 154.54), ("AAPL220520C00155000", 3.15, 3.20)]
+            for dt in (0, 60_000_000_000)  # the data runs a minute past the trade
+        ],
+        schema=QUOTES,
+    )  # fmt: skip
+    path = tmp_path / "quotes.parquet"
+    pq.write_table(quotes, path)
+    trades = tmp_path / "trades.csv"
+    trades.write_text(
+        "trade_id,symbol,side,quantity,price,order_time\n"
+        "c1,AAPL220520C00155000,buy,1,3.19,2022-05-10T14:00:05Z\n",
+        encoding="utf-8",
+    )
+    base = ["audit", str(trades), "--quotes", str(path), "--json"]
+    result = CliRunner().invoke(app, [*base, "--rate", "0.03", "--dividend-yield", "0.01"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out == audit(trades, [path], rate=0.03, dividend_yield=0.01).to_json()
+    default = audit(trades, [path]).to_json()["trades"][0]["vol_points_cost"]
+    cost = out["trades"][0]["vol_points_cost"]
+    assert cost is not None and default is not None and cost != default
+    bad = CliRunner().invoke(app, [*base, "--rate", "4.5"])
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: rate must be")

@@ -41,7 +41,11 @@ QuoteSource = str | os.PathLike[str] | Any
 #: Places of the ratios (E/Q, price improvement per PFOF dollar) in JSON and CSV.
 RATIO_PLACES = 6
 
-#: Per-trade keys of :meth:`AuditResult.to_json`, in order (the issue's list, then ``flags``).
+#: Places of ``vol_points_cost`` (volatility points) in JSON and CSV.
+VOL_POINTS_PLACES = 6
+
+#: Per-trade keys of :meth:`AuditResult.to_json`, in order (the issue's list, the options'
+#: ``vol_points_cost``, then ``flags``).
 AUDIT_JSON_KEYS = (
     "trade_id",
     "symbol",
@@ -58,6 +62,7 @@ AUDIT_JSON_KEYS = (
     "effective_spread",
     "eq_ratio",
     "pfof_estimate_usd",
+    "vol_points_cost",
     "flags",
 )
 #: Columns of :meth:`AuditResult.to_csv`: the JSON keys plus what explains the estimate.
@@ -96,6 +101,11 @@ def iso_ns(ts_ns: int | None) -> str | None:
     return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}.{nanos:09d}Z"
 
 
+def _vol_points(trade: TradeAudit) -> float | None:
+    cost = trade.vol_points_cost
+    return None if cost is None else round(cost, VOL_POINTS_PLACES) + 0.0  # no -0.0
+
+
 def _age_ms(trade: TradeAudit) -> float | None:
     age = trade.quote_age_ns
     return None if age is None else float(Decimal(age) / 1_000_000)
@@ -132,6 +142,7 @@ class AuditResult:
             "effective_spread": money_str(trade.effective_spread),
             "eq_ratio": _ratio(trade.eq_ratio),
             "pfof_estimate_usd": money_str(trade.pfof_estimate_usd),
+            "vol_points_cost": _vol_points(trade),
             "flags": [f.value for f in trade.flags],
         }
 
@@ -148,7 +159,8 @@ class AuditResult:
 
     def to_json(self) -> dict[str, Any]:
         """``{"trades": [...], "summary": {...}}``: money as exact decimal strings, ratios
-        rounded half-up to 6 places, ``quote_age_ms`` a number, ``null`` where undefined."""
+        rounded half-up to 6 places, ``quote_age_ms`` and ``vol_points_cost`` (rounded to 6
+        places) numbers, ``null`` where undefined."""
         return {
             "trades": [self.trade_json(t) for t in self.trades],
             "summary": self.summary_json(),
@@ -349,6 +361,8 @@ def audit(
     broker: str | None = None,
     max_quote_age_s: float | None = None,
     name: str | None = None,
+    rate: float | None = None,
+    dividend_yield: float | None = None,
 ) -> AuditResult:
     """Audit an investor's trades against the NBBO and the broker's 606 disclosures.
 
@@ -363,6 +377,10 @@ def audit(
     S&P 500 symbols (a file, one per line, or an iterable), which 606 reports apart from
     other stocks; without it stocks count as "other stocks" and are flagged.
     ``max_quote_age_s``: a quote older than this is not used (``no_quote``, flagged).
+    ``rate`` and ``dividend_yield``: the continuous annual risk-free rate and dividend yield
+    that price option trades' cost in volatility points (``vol_points_cost``; defaults
+    :data:`~pfof.engine.trade_audit.DEFAULT_RATE` 0.045 and 0), measured when the quotes
+    hold the underlying's NBBO at the trade's time too.
 
     Unreadable rows of the trades file are left out and listed in ``issues``; a trade whose
     symbol or time the quotes do not cover is kept as ``no_quote``.
@@ -377,12 +395,24 @@ def audit(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pfof.engine.trade_audit import audit_trades, market_date, summarise_audit
+    from pfof.engine.trade_audit import (
+        DEFAULT_DIVIDEND_YIELD,
+        DEFAULT_RATE,
+        audit_trades,
+        market_date,
+        summarise_audit,
+    )
     from pfof.formats.trades import read_trades
     from pfof.model.market_time import year_quarter
 
     if max_quote_age_s is not None and not (max_quote_age_s >= 0):
         raise ParameterError(f"max_quote_age_s must be a number >= 0, got {max_quote_age_s}")
+    for label, value in (("rate", rate), ("dividend_yield", dividend_yield)):
+        if value is not None and not (-1 < value < 1):
+            raise ParameterError(
+                f"{label} must be a continuous annual rate between -1 and 1 (0.045 = 4.5%), "
+                f"got {value}"
+            )
     read = read_trades(trades, format=trades_format, tz=tz, columns=columns, name=name)
     if read.table.num_rows == 0:
         first = f"; first problem: {read.issues[0]}" if read.issues else ""
@@ -410,6 +440,8 @@ def audit(
         sp500=members,
         rates=rates,
         broker=broker,
+        rate=DEFAULT_RATE if rate is None else rate,
+        dividend_yield=DEFAULT_DIVIDEND_YIELD if dividend_yield is None else dividend_yield,
     )
     if rates is not None and members is None:
         notes.append(

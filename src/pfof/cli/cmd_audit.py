@@ -101,6 +101,19 @@ def audit_command(
             help="Seconds after which a quote is too old to use (default: no limit).", min=0
         ),
     ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            help="Continuous annual risk-free rate for option trades' cost in volatility "
+            "points (default 0.045).",
+        ),
+    ] = None,
+    dividend_yield: Annotated[
+        float | None,
+        typer.Option(
+            help="Continuous annual dividend yield of option trades' underlyings (default 0).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the audit as JSON.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print one CSV row per trade.")] = False,
     html: Annotated[
@@ -134,6 +147,8 @@ def audit_command(
         sp500=sp500,
         broker=broker,
         max_quote_age_s=max_quote_age,
+        rate=rate,
+        dividend_yield=dividend_yield,
     )
     _print_issues(Console(stderr=True, highlight=False, soft_wrap=True), result)
     if html is not None:

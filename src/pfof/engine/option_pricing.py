@@ -8,9 +8,10 @@ follows the formulation of QuantLib's ``BaroneAdesiWhaleyApproximationEngine`` s
 two agree to float precision; every step runs on whole arrays, with converged elements
 masked out. Formulas and sources: docs/options.md.
 
-Implied volatility inverts the price in volatility on all options at once: from the European
-implied volatility, Newton-secant steps inside a shrinking bracket, then a bracketed Illinois
-regula falsi for what is left.
+Implied volatility inverts the price in volatility option by option, in compiled code
+(numba, :mod:`pfof.engine.option_kernels`) over all cores: from the European implied
+volatility, Newton-secant steps inside a shrinking bracket, then a bracketed Illinois regula
+falsi for what is left; each BAW price there repeats this module's steps for one option.
 Prices the model cannot produce are reported by status, never forced to a number: below the
 no-arbitrage lower bound (the exercise value, or the discounted forward payoff), above the
 upper bound (spot for a call, strike for a put), or so close to the price at the lowest
@@ -19,8 +20,6 @@ volatility that no volatility is determined.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -47,12 +46,6 @@ VOL_TOLERANCE = 1e-10
 #: A secant step at most this long is taken as the answer: secant convergence is
 #: superlinear, so the step's own error is orders of magnitude below it.
 SECANT_ACCEPT = 1e-7
-_MAX_SOLVER_ITERATIONS = 100
-_NEWTON_STEPS = 8
-_EUROPEAN_STEPS = 4
-#: Options per block of the implied-volatility solver: large enough that NumPy's per-call
-#: overhead is small in the solver's tail, small enough to spread a million over threads.
-_BLOCK = 131_072
 _INV_SQRT_2PI = 0.3989422804014327
 
 
@@ -344,243 +337,12 @@ def _iv_flat(
     r: Arr,
     q: Arr,
 ) -> tuple[Arr, Arr]:
-    """Implied volatilities of 1-D arrays, in blocks spread over threads."""
-    size = price.size
-    if size <= _BLOCK:
-        return _iv_block(call, price, spot, strike, t, r, q)
-    vol = np.empty(size)
-    status = np.empty(size, dtype=np.int8)
-    starts = range(0, size, _BLOCK)
+    """Implied volatilities and statuses of 1-D arrays of one length, by the compiled
+    per-option solver of :mod:`pfof.engine.option_kernels` on all cores."""
+    from pfof.engine.option_kernels import implied_volatility_kernel
 
-    def run(start: int) -> None:
-        part = slice(start, start + _BLOCK)
-        vol[part], status[part] = _iv_block(
-            call[part], price[part], spot[part], strike[part], t[part], r[part], q[part]
-        )
-
-    # NumPy releases the GIL inside its loops, so blocks run in parallel on threads.
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        list(pool.map(run, starts))
-    return vol, status
-
-
-def _iv_block(
-    call: Arr,
-    price: Arr,
-    spot: Arr,
-    strike: Arr,
-    t: Arr,
-    r: Arr,
-    q: Arr,
-) -> tuple[Arr, Arr]:
-    """Bounds check, then Newton-secant steps, then a bracketed solve for the stragglers."""
-    size = price.size
-    vol = np.full(size, np.nan)
-    status = np.full(size, IVStatus.NOT_CONVERGED, dtype=np.int8)
-    with np.errstate(invalid="ignore"):
-        valid = (
-            np.isfinite(price)
-            & np.isfinite(spot)
-            & np.isfinite(strike)
-            & np.isfinite(t)
-            & np.isfinite(r)
-            & np.isfinite(q)
-            & (spot > 0)
-            & (strike > 0)
-            & (t > 0)
-        )
-    status[~valid] = IVStatus.INVALID_INPUT
-    tt = np.where(valid, t, 1.0)
-    rdisc = np.exp(-r * tt)
-    qdisc = np.exp(-q * tt)
-    lower = _lower_bound(call, spot, strike, rdisc, qdisc)
-    upper = np.where(call, spot, strike)
-    # Tolerances scale with the strike so cheap and dear options are judged alike.
-    tol = PRICE_TOLERANCE * np.maximum(1.0, strike)
-    below = valid & (price < lower - tol)
-    above = valid & (price > upper + tol)
-    status[below] = IVStatus.BELOW_BOUND
-    status[above] = IVStatus.ABOVE_BOUND
-    todo = np.flatnonzero(valid & ~below & ~above)
-    if todo.size == 0:
-        return vol, status
-    c, p, s, k, tt, rr, qq, ptol = (a[todo] for a in (call, price, spot, strike, t, r, q, tol))
-    sigma = _european_guess(c, p, s, k, tt, rdisc[todo], qdisc[todo])
-    lo = np.full(todo.size, VOL_LOWER)
-    hi = np.full(todo.size, VOL_UPPER)
-    prev_sigma = prev_f = f_lo = f_hi = np.full(todo.size, np.nan)
-    for _ in range(_NEWTON_STEPS):
-        if todo.size == 0:
-            return vol, status
-        value = _baw_flat(c, s, k, tt, rr, qq, sigma)
-        f = value - p
-        hit = np.abs(f) <= ptol
-        vol[todo[hit]] = sigma[hit]
-        status[todo[hit]] = IVStatus.OK
-        # Every evaluation narrows the bracket; its ends' price errors are kept for the
-        # bracketed stage.
-        up, down = f < 0, f > 0
-        lo, f_lo = np.where(up, sigma, lo), np.where(up, f, f_lo)
-        hi, f_hi = np.where(down, sigma, hi), np.where(down, f, f_hi)
-        # Secant slope from the last two points; the first step uses the European vega,
-        # which the American price's vega approaches wherever early exercise is remote.
-        slope = (f - prev_f) / (sigma - prev_sigma)
-        vega = (
-            s
-            * np.exp(-qq * tt)
-            * np.sqrt(tt)
-            * _norm_pdf(
-                (np.log(s / k) + (rr - qq + 0.5 * sigma * sigma) * tt) / (sigma * np.sqrt(tt))
-            )
-        )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            secant_ok = np.isfinite(slope) & (slope > 0)
-            slope = np.where(secant_ok, slope, vega)
-            step = sigma - f / slope
-        inside = np.isfinite(step) & (step > lo) & (step < hi)
-        nxt = np.where(inside, step, 0.5 * (lo + hi))
-        # A secant step this small lands on the root well within it: take it (unless the
-        # price is still far off, as across a jump of the model price).
-        close = (
-            ~hit
-            & inside
-            & secant_ok
-            & (np.abs(step - sigma) <= SECANT_ACCEPT)
-            & (np.abs(f) <= 1000 * ptol)
-        )
-        vol[todo[close]] = step[close]
-        status[todo[close]] = IVStatus.OK
-        keep = ~hit & ~close
-        prev_sigma, prev_f = sigma[keep], f[keep]
-        sigma = nxt[keep]
-        todo, c, p, s, k, tt, rr, qq, ptol, lo, hi, f_lo, f_hi = (
-            a[keep] for a in (todo, c, p, s, k, tt, rr, qq, ptol, lo, hi, f_lo, f_hi)
-        )
-    if todo.size:
-        bracket = (lo, hi, f_lo, f_hi)
-        _bracketed(todo, c, p, s, k, tt, rr, qq, ptol, bracket, vol, status)
-    return vol, status
-
-
-def _bracketed(
-    todo: Arr,
-    c: Arr,
-    p: Arr,
-    s: Arr,
-    k: Arr,
-    tt: Arr,
-    rr: Arr,
-    qq: Arr,
-    ptol: Arr,
-    bracket: tuple[Arr, Arr, Arr, Arr],
-    vol: Arr,
-    status: Arr,
-) -> None:
-    """Illinois regula falsi in the bracket Newton left (``lo, hi`` and their price errors,
-    NaN at an end never evaluated), for the options it did not finish."""
-
-    def f(v: Arr, sel: Arr | slice) -> Arr:
-        return _baw_flat(c[sel], s[sel], k[sel], tt[sel], rr[sel], qq[sel], v) - p[sel]
-
-    lo, hi, f_lo, f_hi = (a.copy() for a in bracket)
-    # Ends still at the search limits are evaluated there: the bounds of the search decide
-    # whether a volatility exists at all.
-    for end, values in ((lo, f_lo), (hi, f_hi)):
-        fresh = np.flatnonzero(~np.isfinite(values))
-        if fresh.size:
-            values[fresh] = f(end[fresh], fresh)
-    at_low = (lo == VOL_LOWER) & (f_lo >= -ptol)
-    high_miss = (hi == VOL_UPPER) & (f_hi < -ptol)
-    status[todo[at_low]] = IVStatus.UNDETERMINED
-    status[todo[high_miss & ~at_low]] = IVStatus.ABOVE_SEARCH
-    exact_hi = ~at_low & ~high_miss & (np.abs(f_hi) <= ptol)
-    vol[todo[exact_hi]] = hi[exact_hi]
-    status[todo[exact_hi]] = IVStatus.OK
-    keep = ~at_low & ~high_miss & ~exact_hi
-    arrays = [a[keep] for a in (todo, c, p, s, k, tt, rr, qq, ptol, lo, hi, f_lo, f_hi)]
-    todo, c, p, s, k, tt, rr, qq, ptol, lo, hi, f_lo, f_hi = arrays
-    side = np.zeros(todo.size, dtype=np.int8)  # which end was kept last time
-    for it in range(_MAX_SOLVER_ITERATIONS):
-        if todo.size == 0:
-            break
-        width = hi - lo
-        with np.errstate(invalid="ignore", divide="ignore"):
-            secant = lo - f_lo * width / (f_hi - f_lo)
-        # Every fourth step bisects, so the bracket halves regularly whatever the shape.
-        use_bisect = (it % 4 == 3) | ~np.isfinite(secant) | (secant <= lo) | (secant >= hi)
-        mid = np.where(use_bisect, 0.5 * (lo + hi), secant)
-        f_mid = f(mid, slice(None))
-        hit = np.abs(f_mid) <= ptol
-        # A bracket collapsed without a price match straddles a jump in the model price.
-        done = hit | (width <= VOL_TOLERANCE)
-        vol[todo[hit]] = mid[hit]
-        status[todo[hit]] = IVStatus.OK
-        go_lo = ~(f_mid >= 0)  # root above mid (a NaN price counts as too low)
-        new_lo = np.where(go_lo, mid, lo)
-        new_hi = np.where(go_lo, hi, mid)
-        new_flo = np.where(go_lo, f_mid, f_lo)
-        new_fhi = np.where(go_lo, f_hi, f_mid)
-        # Illinois modification: halve the function value at the end kept twice in a row.
-        new_fhi = np.where(go_lo & (side == 1), 0.5 * new_fhi, new_fhi)
-        new_flo = np.where(~go_lo & (side == -1), 0.5 * new_flo, new_flo)
-        side = np.where(go_lo, 1, -1).astype(np.int8)
-        keep = ~done
-        arrays = [
-            a[keep]
-            for a in (todo, c, p, s, k, tt, rr, qq, ptol, new_lo, new_hi, new_flo, new_fhi, side)
-        ]
-        todo, c, p, s, k, tt, rr, qq, ptol, lo, hi, f_lo, f_hi, side = arrays
-
-
-def _initial_guess(
-    c: Arr,
-    p: Arr,
-    s: Arr,
-    k: Arr,
-    tt: Arr,
-    rdisc: Arr,
-    qdisc: Arr,
-) -> Arr:
-    """Corrado-Miller's approximation of the European implied volatility, clipped."""
-    sd = s * qdisc
-    kd = k * rdisc
-    # Put-call parity turns a put price into the matching European call price.
-    cp = np.where(c, p, p + sd - kd)
-    half = 0.5 * (sd - kd)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        inner = (cp - half) ** 2 - (sd - kd) ** 2 / np.pi
-        guess = (
-            np.sqrt(2.0 * np.pi / tt) / (sd + kd) * (cp - half + np.sqrt(np.maximum(inner, 0.0)))
-        )
-    return np.where(np.isfinite(guess), np.clip(guess, 0.01, 3.0), 0.3)
-
-
-def _european_guess(
-    c: Arr,
-    p: Arr,
-    s: Arr,
-    k: Arr,
-    tt: Arr,
-    rdisc: Arr,
-    qdisc: Arr,
-) -> Arr:
-    """The European implied volatility of the American price, by a few Newton steps on the
-    Black price from Corrado-Miller's guess: cheap (no critical price), and the American
-    solve starting there is short wherever the early-exercise premium is small."""
-    sigma = _initial_guess(c, p, s, k, tt, rdisc, qdisc)
-    phi = np.where(c, 1.0, -1.0)
-    forward = s * qdisc / rdisc
-    sqrt_t = np.sqrt(tt)
-    log_fk = np.log(forward / k)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        for _ in range(_EUROPEAN_STEPS):
-            std = sigma * sqrt_t
-            d1 = log_fk / std + 0.5 * std
-            black = phi * (forward * ndtr(phi * d1) - k * ndtr(phi * (d1 - std)))
-            vega = rdisc * forward * _norm_pdf(d1) * sqrt_t
-            nxt = sigma - (rdisc * black - p) / vega
-            sigma = np.where(np.isfinite(nxt) & (nxt > VOL_LOWER) & (nxt < 3.0), nxt, sigma)
-    return sigma
+    floats = (np.ascontiguousarray(a, dtype=np.float64) for a in (price, spot, strike, t, r, q))
+    return implied_volatility_kernel(np.ascontiguousarray(call, dtype=np.bool_), *floats)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,10 @@ For every row of ``INVESTOR_TRADES``: the NBBO at the order time (at the executi
 the row has no order time, flagged), its age, where the fill stands against it (``inside``,
 ``at``, ``outside``, ``crossed`` or ``no_quote``), price improvement per share and in
 dollars, effective spread, E/Q, and, given the broker's Rule 606(a)(1) cells, the payment the
-broker likely received for the order (:mod:`~pfof.engine.order_payment`). Formulas, units and
-every flag: docs/audit.md.
+broker likely received for the order (:mod:`~pfof.engine.order_payment`), and for an option
+trade whose underlying is quoted too, the cost in implied-volatility points
+(:func:`~pfof.engine.option_pricing.implied_vol_points`, the measure of docs/options.md).
+Formulas, units and every flag: docs/audit.md.
 
 The NBBO lookups are one batch of :class:`~pfof.engine.asof.NbboIndex` searches (the as-of
 rule of docs/metrics.md: the latest row of the symbol stamped at or before the time). The
@@ -31,19 +33,36 @@ import pyarrow.compute as pc
 
 from pfof.engine.asof import NbboIndex, timestamps_ns
 from pfof.engine.nbbo import conform, nbbo_table
+from pfof.engine.option_pricing import IVStatus, implied_vol_points
+from pfof.engine.option_quality import DEFAULT_RATE, expiry_ns
 from pfof.engine.order_payment import PaymentRateBook, payment_usd
 from pfof.model.enums import OrderType, Section
 from pfof.model.market_time import MARKET_TZ, year_quarter
 from pfof.model.money import round_half_up
-from pfof.model.option_symbols import CONTRACT_MULTIPLIER, canonical_symbol, parse_option_symbol
+from pfof.model.option_symbols import (
+    CONTRACT_MULTIPLIER,
+    OptionSymbol,
+    canonical_symbol,
+    parse_option_symbol,
+)
 from pfof.model.trade_records import INVESTOR_TRADES, AuditFlag, TradeOrderType, TradePosition
 
-__all__ = ["AuditSummary", "TradeAudit", "audit_trades", "summarise_audit"]
+__all__ = [
+    "DEFAULT_DIVIDEND_YIELD",
+    "DEFAULT_RATE",
+    "AuditSummary",
+    "TradeAudit",
+    "audit_trades",
+    "summarise_audit",
+]
 
 _PREC = 50
 #: Payment estimates are rounded half-up to micro-dollars, the canonical money precision.
 ESTIMATE_PLACES = 6
 _NY = ZoneInfo(MARKET_TZ)
+#: Continuous dividend yield of an option's underlying when the caller gives none.
+DEFAULT_DIVIDEND_YIELD = 0.0
+_YEAR_NS = 365.0 * 86_400 * 1_000_000_000
 _STATED_606 = {
     TradeOrderType.MARKET: OrderType.MARKET,
     TradeOrderType.MARKETABLE_LIMIT: OrderType.MARKETABLE_LIMIT,
@@ -97,6 +116,9 @@ class TradeAudit:
     pfof_basis: str | None = None  # "venue" or "routing_weighted"
     pfof_venue: str | None = None  # the 606 venue the trade's venue matched
     pfof_estimate_usd: Decimal | None = None
+    underlying_mid: float | None = None  # options: the underlying's NBBO midpoint at lookup_ts
+    # options: side x (IV(fill) - IV(NBBO midpoint)) x 100, positive = a cost
+    vol_points_cost: float | None = None
     flags: list[AuditFlag] = field(default_factory=list)
 
     @property
@@ -168,6 +190,8 @@ def audit_trades(
     sp500: Collection[str] | None = None,
     rates: PaymentRateBook | None = None,
     broker: str | None = None,
+    rate: float = DEFAULT_RATE,
+    dividend_yield: float = DEFAULT_DIVIDEND_YIELD,
 ) -> list[TradeAudit]:
     """One :class:`TradeAudit` per row of ``trades`` (``INVESTOR_TRADES``), in order.
 
@@ -178,7 +202,9 @@ def audit_trades(
     ``sp500``: the symbols counted in 606's S&P 500 section (``None``: none known, stocks are
     counted as "other stocks" and flagged). ``rates``: the 606 cells for payment estimates
     (``None``: no estimate). ``broker``: for rows that name none. Symbols match in
-    :func:`~pfof.model.option_symbols.canonical_symbol` form.
+    :func:`~pfof.model.option_symbols.canonical_symbol` form. ``rate`` and ``dividend_yield``
+    (continuous, annual) price option trades' volatility-point cost, for which the
+    underlying's NBBO midpoint at the trade's time must be in ``nbbo`` too.
     """
     t = conform(trades, INVESTOR_TRADES, "trades")
     nb = _canonical_nbbo(nbbo_table(nbbo))
@@ -258,7 +284,81 @@ def audit_trades(
         if rates is not None:
             _estimate_payment(trade, rates)
         out.append(trade)
+    underlying_end = ends if ends is not None else single_end
+    _vol_points(out, nb, index, quote_ts, underlying_end, max_quote_age_ns, rate, dividend_yield)
     return out
+
+
+def _vol_points(
+    trades: list[TradeAudit],
+    nb: pa.Table,
+    index: NbboIndex,
+    quote_ts: np.ndarray | None,
+    data_end_ns: int | Mapping[str, int] | None,
+    max_age_ns: int | None,
+    rate: float,
+    dividend_yield: float,
+) -> None:
+    """Set ``underlying_mid`` and ``vol_points_cost`` of the option trades with a two-sided,
+    uncrossed options NBBO, in one vectorised implied-volatility solve.
+
+    The underlying's quote is its NBBO row as of the trade's lookup time, refused by the
+    rules of the option's own quote (after its data, an earlier day, too old) and unless
+    two-sided and uncrossed (flag ``no_underlying_quote``).
+    """
+    picked: list[tuple[TradeAudit, OptionSymbol, Decimal, Decimal]] = []
+    for trade in trades:
+        terms = parse_option_symbol(trade.symbol)
+        bid, ask = trade.nbbo_bid, trade.nbbo_ask
+        if terms is not None and bid is not None and ask is not None and bid <= ask:
+            picked.append((trade, terms, bid, ask))
+    if not picked:
+        return
+    when = np.array([p[0].lookup_ts for p in picked], dtype=np.int64)
+    codes = index.encode(pa.array([p[1].root for p in picked], pa.string()))
+    rows = index.lookup(codes, when) if index.num_rows else np.full(len(picked), -1)
+    u_bid = nb.column("bid").to_pylist()
+    u_ask = nb.column("ask").to_pylist()
+    spot = np.full(len(picked), np.nan)
+    for j, (trade, terms, _, _) in enumerate(picked):
+        row = int(rows[j])
+        if codes[j] < 0 or row < 0 or quote_ts is None:
+            continue
+        ts = int(quote_ts[row])
+        root = terms.root
+        end = data_end_ns.get(root) if isinstance(data_end_ns, Mapping) else data_end_ns
+        if (
+            (end is not None and trade.lookup_ts > end)
+            or market_date(ts) != market_date(trade.lookup_ts)
+            or (max_age_ns is not None and trade.lookup_ts - ts > max_age_ns)
+        ):
+            continue
+        b, a = u_bid[row], u_ask[row]
+        if b is not None and a is not None and 0 < b <= a:
+            spot[j] = 0.5 * (b + a)
+    years = (expiry_ns(pa.array([p[1].expiry for p in picked], pa.date32())) - when) / _YEAR_NS
+    cost = implied_vol_points(
+        np.array([p[1].right == "C" for p in picked]),
+        np.array([1.0 if p[0].side == "buy" else -1.0 for p in picked]),
+        np.array([float(p[0].price) for p in picked]),
+        np.array([float(p[2]) for p in picked]),
+        np.array([float(p[3]) for p in picked]),
+        spot,
+        np.array([float(p[1].strike) for p in picked]),
+        years,
+        rate,
+        dividend_yield,
+    )
+    ok = int(IVStatus.OK)
+    for j, (trade, *_) in enumerate(picked):
+        if np.isnan(spot[j]):
+            trade.flags.append(AuditFlag.NO_UNDERLYING_QUOTE)
+            continue
+        trade.underlying_mid = float(spot[j])
+        if int(cost.fill_status[j]) == ok and int(cost.mid_status[j]) == ok:
+            trade.vol_points_cost = float(cost.points[j])
+        else:
+            trade.flags.append(AuditFlag.VOL_NOT_IMPLIED)
 
 
 def _measure(

@@ -106,3 +106,9 @@ class AuditFlag(StrEnum):
     NOT_IN_606 = "not_in_606"
     #: the trade's venue is not among the venues of the broker's report
     VENUE_NOT_IN_606 = "venue_not_in_606"
+    #: an option trade whose underlying has no usable two-sided quote at the trade's time in
+    #: the quote data: no cost in volatility points
+    NO_UNDERLYING_QUOTE = "no_underlying_quote"
+    #: an option trade whose fill or NBBO midpoint has no implied volatility (a price outside
+    #: the no-arbitrage bounds, or at or after expiry): no cost in volatility points
+    VOL_NOT_IMPLIED = "vol_not_implied"
