@@ -319,23 +319,14 @@ def _section(
             cph[t] = per_hundred(exact, units, options)
         ident = venue_id(code, venue_names)
         venues.append(
-            A1Venue(
+            A1Venue.by_order_type(
                 ident.name,
                 ident.mic,
                 ident.mpid,
                 pct(counts[code], nd),
-                pcts[OrderType.MARKET],
-                pcts[OrderType.MARKETABLE_LIMIT],
-                pcts[OrderType.NON_MARKETABLE_LIMIT],
-                pcts[OrderType.OTHER],
-                usd[OrderType.MARKET],
-                cph[OrderType.MARKET],
-                usd[OrderType.MARKETABLE_LIMIT],
-                cph[OrderType.MARKETABLE_LIMIT],
-                usd[OrderType.NON_MARKETABLE_LIMIT],
-                cph[OrderType.NON_MARKETABLE_LIMIT],
-                usd[OrderType.OTHER],
-                cph[OrderType.OTHER],
+                pcts,
+                usd,
+                cph,
                 material_aspects(broker, ident, section, terms.get((code, section.value), [])),
             )
         )

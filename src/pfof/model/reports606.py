@@ -6,7 +6,7 @@ field be blank ("not meaningful"). Field names follow the XML elements in snake 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -52,6 +52,39 @@ class A1Venue:
     other_usd: Num
     other_cph: Num
     material_aspects: str
+
+    @classmethod
+    def by_order_type(
+        cls,
+        name: str | None,
+        mic: str | None,
+        mpid: str | None,
+        order_pct: Num,
+        pcts: Mapping[OrderType, Num],
+        usd: Mapping[OrderType, Num],
+        cph: Mapping[OrderType, Num],
+        material_aspects: str,
+    ) -> A1Venue:
+        """A venue from its per-order-type percentages, net payments and rates."""
+        return cls(
+            name,
+            mic,
+            mpid,
+            order_pct,
+            market_pct=pcts[OrderType.MARKET],
+            marketable_limit_pct=pcts[OrderType.MARKETABLE_LIMIT],
+            non_marketable_limit_pct=pcts[OrderType.NON_MARKETABLE_LIMIT],
+            other_pct=pcts[OrderType.OTHER],
+            market_usd=usd[OrderType.MARKET],
+            market_cph=cph[OrderType.MARKET],
+            marketable_limit_usd=usd[OrderType.MARKETABLE_LIMIT],
+            marketable_limit_cph=cph[OrderType.MARKETABLE_LIMIT],
+            non_marketable_limit_usd=usd[OrderType.NON_MARKETABLE_LIMIT],
+            non_marketable_limit_cph=cph[OrderType.NON_MARKETABLE_LIMIT],
+            other_usd=usd[OrderType.OTHER],
+            other_cph=cph[OrderType.OTHER],
+            material_aspects=material_aspects,
+        )
 
     def pct(self, order_type: OrderType) -> Num:
         return getattr(self, f"{order_type.value}_pct")

@@ -156,23 +156,14 @@ def quarter_report(
                 non_marketable_limit,
                 other,
                 tuple(
-                    A1Venue(
+                    A1Venue.by_order_type(
                         venue.name,
                         venue.mic,
                         venue.mpid,
                         order_pct[j],
-                        pcts[OrderType.MARKET],
-                        pcts[OrderType.MARKETABLE_LIMIT],
-                        pcts[OrderType.NON_MARKETABLE_LIMIT],
-                        pcts[OrderType.OTHER],
-                        usd[OrderType.MARKET],
-                        cph[OrderType.MARKET],
-                        usd[OrderType.MARKETABLE_LIMIT],
-                        cph[OrderType.MARKETABLE_LIMIT],
-                        usd[OrderType.NON_MARKETABLE_LIMIT],
-                        cph[OrderType.NON_MARKETABLE_LIMIT],
-                        usd[OrderType.OTHER],
-                        cph[OrderType.OTHER],
+                        pcts,
+                        usd,
+                        cph,
                         aspects,
                     )
                     for j, (venue, usd, cph, pcts, aspects) in enumerate(blocks)
