@@ -21,6 +21,7 @@ import pytest
 from conftest import shared_path
 from pfof.app.audit import AUDIT_JSON_KEYS, audit
 from pfof.errors import InputError, ParameterError
+from pfof.formats.market_data import read_quotes
 from pfof.formats.sec606 import read_606
 from pfof.model.enums import OrderType, Section
 from pfof.model.reports606 import a1_cells
@@ -30,6 +31,7 @@ from pfof.store.schema import connect
 from support.reference_audit import (
     NS,
     Book,
+    Quote,
     databento_book,
     expected_trade,
     polygon_book,
@@ -102,6 +104,7 @@ def check_against_reference(
         )
         where = f"trade {row['trade_id']}"
         assert got["position"] == want["position"], where
+        assert ("extended_hours" in got["flags"]) == want["extended_hours"], where
         if want["why"] is not None:
             assert want["why"] in got["flags"], (where, got["flags"])
         assert got["quote_time"] == (None if want["quote_ts"] is None else iso(want["quote_ts"]))
@@ -149,6 +152,13 @@ def _taq_trades(path: Path) -> list[dict[str, Any]]:
         ("before-stamp", "sell", "200", "156.9", stamp - 1),
         ("before-data", "buy", "1", "156", ns(e.format("03:00:00"))),
         ("overnight", "buy", "1", "156", ns(f.format("05:00:00"))),
+        # the NBBO in force was last set before the open (09:29:55, 09:24:12 crossed): a
+        # pre-market trade takes it (flagged), a trade of the session does not
+        ("early", "sell", "1", "158", ns(e.format("06:30:00"))),
+        ("pre-market", "buy", "1", "158", ns(e.format("09:29:59"))),
+        ("after-open", "buy", "1", "158", ns(e.format("09:30:00.010"))),
+        ("after-open-crossed", "sell", "1", "157", ns(f.format("09:30:00.100"))),
+        ("post-close", "buy", "1", "158", ns(e.format("16:30:00"))),
         ("after-data", "sell", "1", "157", ns(f.format("19:59:00"))),
     ]
     out = [
@@ -184,8 +194,27 @@ def test_taq_trades_equal_the_reference_at_every_chosen_time(taq: tuple[Path, Bo
     result = audit(trades_csv(rows), [path])
     out = result.to_json()
     positions = check_against_reference(book, rows, out)
-    assert set(positions) == {"inside", "at", "outside", "crossed", "no_quote"}
+    assert set(positions) == {"inside", "at", "outside", "no_quote"}
     by_id = {t["trade_id"]: t for t in out["trades"]}
+    # a crossed NBBO is measured against its far side and flagged; no E/Q
+    crossed = by_id["crossed"]
+    assert crossed["position"] == "inside" and "crossed_quote" in crossed["flags"]
+    assert Fraction(crossed["nbbo_bid"]) > Fraction(crossed["nbbo_ask"])
+    assert crossed["eq_ratio"] is None and crossed["effective_spread"] is not None
+    for trade_id in ("after-open", "after-open-crossed"):
+        assert by_id[trade_id]["flags"] == ["pre_open_quote"], trade_id
+        assert by_id[trade_id]["position"] == "no_quote"
+    # extended hours: measured against that day's own NBBO, and flagged
+    for trade_id in ("early", "pre-market", "post-close"):
+        trade = by_id[trade_id]
+        assert trade["flags"][0] == "extended_hours", trade_id
+        assert trade["position"] != "no_quote" and trade["quote_time"] is not None, trade_id
+        assert trade["quote_time"][:10] == "2018-01-02"
+    assert by_id["pre-market"]["quote_time"] < "2018-01-02T14:30"  # a pre-open quote, used
+    for trade_id in ("before-data", "overnight", "after-data"):
+        assert "extended_hours" in by_id[trade_id]["flags"], trade_id
+    regular = {"inside", "at", "outside", "crossed", "locked", "fractional", "exec-only"}
+    assert all("extended_hours" not in by_id[i]["flags"] for i in regular)
     assert by_id["locked"]["eq_ratio"] is None and "locked_quote" in by_id["locked"]["flags"]
     assert by_id["exec-only"]["flags"] == ["execution_time"]
     assert by_id["on-stamp"]["quote_time"] == iso(pq_stamp(path))
@@ -321,7 +350,29 @@ def test_the_json_is_one_object_of_trades_and_summary_with_the_listed_keys(
 
 # ---------------------------------------------------------------- Databento DBN
 
+#: The Databento samples are pre-market (04:01 and 05:33-07:10 New York): pre-market trades are
+#: measured against them as they are, flagged ``extended_hours``. Shifted by six hours they
+#: fall in the regular session, unflagged.
+SHIFT = 6 * 3600 * NS
 
+
+def _dbn(name: str, tmp_path: Path, shift: int) -> tuple[Path, Book]:
+    """The sample (pfof reads it; the reference reads it itself), times moved by ``shift``."""
+    path = shared_path("real-quotes", "databento", name)
+    book = databento_book(path)
+    if not shift:
+        return path, book
+    quotes = read_quotes(path)
+    ts = pc.add(quotes.column("ts").cast(pa.int64()), shift).cast(quotes.schema.field("ts").type)
+    moved = tmp_path / name.replace(".dbn.zst", ".parquet")
+    pq.write_table(quotes.set_column(quotes.schema.get_field_index("ts"), "ts", ts), moved)
+    states = {
+        sym: [Quote(q.ts + shift, q.bid, q.ask) for q in rows] for sym, rows in book.states.items()
+    }
+    return moved, Book(states, book.end + shift)
+
+
+@pytest.mark.parametrize("shift", [0, SHIFT], ids=["pre-market", "in-session"])
 @pytest.mark.parametrize(
     ("name", "symbol", "times"),
     [
@@ -343,10 +394,9 @@ def test_the_json_is_one_object_of_trades_and_summary_with_the_listed_keys(
     ],
 )
 def test_databento_files_equal_the_reference_one_sided_books_included(
-    name: str, symbol: str, times: list[str]
+    name: str, symbol: str, times: list[str], shift: int, tmp_path: Path
 ) -> None:
-    path = shared_path("real-quotes", "databento", name)
-    book = databento_book(path)
+    path, book = _dbn(name, tmp_path, shift)
     day = "2020-12-28" if symbol == "NVDA" else "2023-03-28"
     rows = []
     for k, clock in enumerate(times):
@@ -358,12 +408,16 @@ def test_databento_files_equal_the_reference_one_sided_books_included(
                     "side": side,
                     "quantity": "5",
                     "price": price,
-                    "order_time": ns(f"{day}T{clock}+00:00"),
+                    "order_time": ns(f"{day}T{clock}+00:00") + shift,
                 }
             )
     out = audit(trades_csv(rows), [path]).to_json()
-    check_against_reference(book, rows, out)
+    positions = check_against_reference(book, rows, out)
     assert len(out["trades"]) == len(rows)
+    assert set(positions) - {"no_quote"}  # the books are measured, pre-market or not
+    flagged = ["extended_hours" in t["flags"] for t in out["trades"]]
+    assert flagged == [not shift] * len(rows)
+    assert not any("pre_open_quote" in t["flags"] for t in out["trades"])
 
 
 def test_a_one_sided_nbbo_measures_the_side_present_and_flags_it() -> None:
@@ -375,11 +429,12 @@ def test_a_one_sided_nbbo_measures_the_side_present_and_flags_it() -> None:
             "side": side,
             "quantity": "2",
             "price": "512.00",
-            "order_time": ns("2020-12-28T09:01:30+00:00"),
+            "order_time": ns("2020-12-28T09:01:30+00:00"),  # 04:01:30 New York
         }
         for side in ("buy", "sell")
     ]
     buy, sell = audit(trades_csv(rows), [path]).to_json()["trades"]
+    assert buy["flags"][0] == sell["flags"][0] == "extended_hours"
     # only the bid (512.01) stands: a buy has nothing to compare with, a sell has
     assert buy["position"] == "no_quote" and "one_sided_quote" in buy["flags"]
     assert sell["position"] == "outside" and sell["price_improvement_per_share"] == "-0.01"
@@ -624,7 +679,7 @@ def test_each_symbol_is_covered_only_as_far_as_its_own_sources_go(
     ]
     # the Polygon pages run to 2022, the TAQ sample's XXX only to January 3, 2018, 16:05
     (late,) = audit(trades_csv(rows), [path, *_polygon()]).to_json()["trades"]
-    assert late["position"] == "no_quote" and late["flags"] == ["after_quotes"]
+    assert late["position"] == "no_quote" and late["flags"] == ["extended_hours", "after_quotes"]
 
 
 def test_a_trades_file_with_no_readable_row_is_refused(taq: tuple[Path, Book]) -> None:

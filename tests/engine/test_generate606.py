@@ -35,7 +35,7 @@ from pfof.engine.quality import order_quality
 from pfof.formats.sec606 import read_606, write_606
 from pfof.model.enums import OrderType, Section
 from pfof.model.reports606 import HeldOrderRoutingReport
-from pfof.model.tables import ARRANGEMENTS, FILLS, ORDERS, ROUTES
+from pfof.model.tables import ARRANGEMENTS, FILLS, NBBO, ORDERS, ROUTES
 from pfof.sim.brokers import RoutingPolicy
 from pfof.sim.run import SimSummary
 from pfof.store.order_logs import load_order_logs
@@ -748,3 +748,132 @@ def test_venue_identity() -> None:
     assert venue_id("CDRG").mpid == "CDRG" and venue_id("CDRG").mic is None
     assert venue_id("abc").mpid is None and venue_id("abc").name == "abc"
     assert venue_id("ZZZZ", {"ZZZZ": "Some Venue"}).name == "Some Venue"
+
+
+# ------------------------------------------------------------------ E7: option order size
+
+
+def _option_logs() -> dict[str, pa.Table]:
+    """Option orders of broker B on Thursday 1 October 2026 (one stock order), every one
+    non-directed and routed to SIMA, whose per-contract payment is $0.50."""
+    t = datetime(2026, 10, 1, 15, 0, tzinfo=UTC)  # 11:00 New York
+    orders, routes, fills = [], [], []
+
+    def order(
+        oid: str, qty: float, otype: str = "market", limit: float | None = None, **kw: Any
+    ) -> None:
+        orders.append(
+            {
+                "order_id": oid,
+                "broker": "B",
+                "customer_id": "c",
+                "received_ts": t,
+                "symbol": kw.get("symbol", "XYZ261120C00050000"),
+                "section": kw.get("section", "options"),
+                "side": "buy",
+                "quantity": qty,
+                "order_type": otype,
+                "limit_price": limit,
+                "time_in_force": "DAY",
+                "directed": False,
+                "held": True,
+            }
+        )
+        routes.append({"order_id": oid, "seq": 1, "venue": "SIMA", "routed_ts": t, "quantity": qty})
+        for seq, (fq, fp) in enumerate(kw.get("fills", []), start=1):
+            fills.append(
+                {
+                    "order_id": oid,
+                    "seq": seq,
+                    "venue": "SIMA",
+                    "exec_ts": t + timedelta(milliseconds=seq),
+                    "quantity": fq,
+                    "price": fp,
+                }
+            )
+
+    # market value = contracts x 100 x price; $50,000 or more leaves the order out
+    order("lim_small", 100.0, "marketable_limit", 4.99, fills=[(100.0, 4.98)])  # 49,900
+    order("lim_edge", 100.0, "marketable_limit", 5.00, fills=[(100.0, 4.90)])  # 50,000: out
+    order("mkt_small", 10.0, fills=[(10.0, 49.99)])  # 49,990
+    order("mkt_big", 10.0, fills=[(5.0, 50.00), (5.0, 50.10)])  # at 50.05: 50,050, out
+    order("mkt_partial", 20.0, fills=[(10.0, 25.00)])  # 20 x 100 x 25.00 = 50,000: out
+    order("mkt_quoted", 10.0)  # no fill: the NBBO's ask, 50.00 when quotes are given
+    order("mkt_unknown", 1000.0)  # no fill, no quote: value unknown, counted
+    order("stock", 10_000.0, symbol="XYZ", section="other_stocks", fills=[(10_000.0, 100.0)])
+    arrangement = {
+        "broker": "B",
+        "venue": "SIMA",
+        "section": "options",
+        "basis": "per_contract",
+        "rate": Decimal("0.50"),
+        "valid_from": date(2026, 1, 1),
+        "valid_to": None,
+    }
+    return {
+        "orders": pa.Table.from_pylist(orders, ORDERS),
+        "routes": pa.Table.from_pylist(routes, ROUTES),
+        "fills": pa.Table.from_pylist(fills, FILLS),
+        "arrangements": pa.Table.from_pylist(
+            [{**arrangement, "order_type": t.value} for t in OrderType], ARRANGEMENTS
+        ),
+    }
+
+
+def test_option_orders_of_50000_dollars_or_more_are_left_out_of_the_a1_report() -> None:
+    tables = _option_logs()
+    report = held_order_routing_report(tables, "B", 2026, 4)
+    october = report.months[0]
+    options = october.section(Section.OPTIONS)
+    assert options is not None
+    # counted: lim_small (marketable limit), mkt_small, mkt_quoted, mkt_unknown (market)
+    assert (options.ndo_market_pct, options.ndo_marketable_limit_pct) == (
+        Decimal("75.00"),
+        Decimal("25.00"),
+    )
+    (venue,) = options.venues
+    # paid: the counted orders' fills only, 100 + 10 contracts at $0.50
+    assert venue.usd(OrderType.MARKETABLE_LIMIT) == Decimal("50.00")
+    assert venue.usd(OrderType.MARKET) == Decimal("5.00")
+    # 500 cents over the 10 + 10 + 1000 market contracts routed: 0.4902 cents per contract
+    assert venue.cph(OrderType.MARKET) == Decimal("0.4902")
+    # stock orders have no such limit in 606(a)(1)
+    stocks = october.section(Section.OTHER_STOCKS)
+    assert stocks is not None and stocks.ndo_pct == Decimal("100.00")
+    assert stocks.venues[0].usd(OrderType.MARKET) == Decimal("0.00")
+
+
+def test_an_unfilled_option_market_order_is_valued_at_the_nbbo_when_quotes_are_given() -> None:
+    tables = _option_logs()
+    t = datetime(2026, 10, 1, 14, 59, tzinfo=UTC)
+    tables["nbbo"] = pa.Table.from_pylist(
+        [
+            {
+                "symbol": "XYZ261120C00050000",
+                "ts": t,
+                "bid": 49.80,
+                "bid_size": 10,
+                "ask": 50.00,
+                "ask_size": 10,
+            }
+        ],
+        schema=NBBO,
+    )
+    options = held_order_routing_report(tables, "B", 2026, 4).months[0].section(Section.OPTIONS)
+    assert options is not None
+    # at the ask (buys) of 50.00: mkt_quoted 10 x 100 x 50 = $50,000 and mkt_unknown
+    # 1000 x 100 x 50 = $5,000,000 are out; lim_small and mkt_small remain, half each
+    assert (options.ndo_market_pct, options.ndo_marketable_limit_pct) == (
+        Decimal("50.00"),
+        Decimal("50.00"),
+    )
+    (venue,) = options.venues
+    # $5.00 over mkt_small's 10 routed contracts: 50 cents per contract
+    assert venue.usd(OrderType.MARKET) == Decimal("5.00")
+    assert venue.cph(OrderType.MARKET) == Decimal("50.0000")
+    # a quote from the day before does not value an order
+    tables["nbbo"] = tables["nbbo"].set_column(
+        1, "ts", pa.array([t - timedelta(days=1)], NBBO.field("ts").type)
+    )
+    options = held_order_routing_report(tables, "B", 2026, 4).months[0].section(Section.OPTIONS)
+    assert options is not None and options.ndo_market_pct == Decimal("75.00")

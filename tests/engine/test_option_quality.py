@@ -237,3 +237,49 @@ def test_options_outcome_divides_payments_and_improvement_by_executed_contracts(
     assert got.pfof_usd == Decimal("6.50") and got.pfof_per_contract == pytest.approx(0.65)
     assert got.pi_per_contract == pytest.approx(3.0)
     assert got.vol_points == pytest.approx((0.5 * 2 + 1.0 * 3) / 5)
+
+
+def test_each_realized_spread_carries_its_contracts_and_old_tables_are_accepted() -> None:
+    sym = _osi("XYZ", date(2026, 2, 20), "C", 120)
+    quote = {"symbol": sym, "bid_size": 1, "ask_size": 1}
+    nbbo = [
+        {"symbol": "XYZ", "ts": T0, "bid": 119.99, "bid_size": 1, "ask": 120.01, "ask_size": 1},
+        {**quote, "ts": T0, "bid": 4.90, "ask": 5.10},
+        {**quote, "ts": T0 + 10_000 * MS, "bid": 5.20, "ask": 5.00},  # crossed from 10 s on
+    ]
+    order = {
+        "order_id": "b",
+        "broker": "B",
+        "customer_id": "c",
+        "received_ts": T0 + MS,
+        "symbol": sym,
+        "section": "options",
+        "side": "buy",
+        "quantity": 3.0,
+        "order_type": "market",
+        "time_in_force": "DAY",
+        "directed": False,
+        "held": True,
+    }
+    fills = [  # 1 contract whose horizons up to 1 s fall before the crossing, 2 whose do not
+        {"order_id": "b", "seq": 0, "venue": "V", "exec_ts": T0 + MS, "quantity": 1.0,
+         "price": 5.05},
+        {"order_id": "b", "seq": 1, "venue": "V", "exec_ts": T0 + 9_960 * MS, "quantity": 2.0,
+         "price": 5.06},
+    ]  # fmt: skip
+    quality = order_quality(_table([order], ORDERS), _table(fills, FILLS), _table(nbbo, NBBO))
+    new = option_quality(quality, _table(nbbo, NBBO)).to_pylist()[0]
+    assert new["executed_contracts"] == 3.0
+    assert new["realized_qty_50ms"] == new["realized_qty_1s"] == 1.0
+    assert new["realized_qty_15s"] == new["realized_qty_5m"] == 0.0
+    assert new["realized_spread_50ms"] == pytest.approx(2 * (5.05 - 5.00))
+    assert new["realized_spread_15s"] is None
+    # a table written before realized_qty_* existed: accepted, weighed as it was then
+    old_quality = quality.drop_columns([f"realized_qty_{h}" for h in HORIZONS_NS])
+    old = option_quality(old_quality, _table(nbbo, NBBO)).to_pylist()[0]
+    assert old["realized_qty_50ms"] == old["realized_qty_1s"] == 3.0  # all executed contracts
+    assert old["realized_qty_15s"] == old["realized_qty_5m"] == 0.0  # no realized spread
+    weights = {f"realized_qty_{h}" for h in HORIZONS_NS}
+    assert {k: v for k, v in old.items() if k not in weights} == {
+        k: v for k, v in new.items() if k not in weights
+    }

@@ -12,12 +12,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pfof.engine.asof import NbboIndex
-from pfof.engine.quality import DEFAULT_STALE_AFTER_NS, order_quality, stream_order_quality
+from pfof.engine.quality import order_quality, stream_order_quality
 from pfof.model.tables import FILLS, HORIZONS_NS, NBBO, ORDER_QUALITY, ORDERS
 from support.reference_quality import ref_order_quality
 
 MS = 1_000_000
-T0 = 1_767_364_200_000_000_000  # 2026-01-02 14:30 UTC
+#: 2026-01-02 15:00 UTC, 10:00 New York: half an hour into the session, so that the quotes
+#: a test places shortly before an order are the session's (a pre-open quote is unusable).
+T0 = 1_767_366_000_000_000_000
+#: Shifts that move a quote back before the open (31 min) or to the day before.
+EARLIER = st.sampled_from([0, 0, 0, 0, 31 * 60 * 1000 * 1_000_000, 86_400 * 10**9])
 #: Time steps of 50 ms, with jumps landing exactly on the 15 s / 1 min / 5 min horizons.
 STEPS = st.one_of(st.integers(0, 25), st.sampled_from([300, 301, 1200, 1201, 6000, 6001, 6020]))
 PRICES = [9.97, 9.98, 9.99, 10.0, 10.01, 10.02, 10.03]
@@ -28,7 +32,7 @@ def market(draw: st.DrawFn) -> dict[str, Any]:
     nbbo = [
         {
             "symbol": draw(st.sampled_from("ABC")),
-            "ts": T0 + draw(STEPS) * 50 * MS,
+            "ts": T0 + draw(STEPS) * 50 * MS - draw(EARLIER),
             "bid": draw(st.sampled_from([None, 0.0, *PRICES[:5], *PRICES[:5]])),
             "bid_size": draw(st.one_of(st.none(), st.integers(0, 3))),
             "ask": draw(st.sampled_from([None, *PRICES[2:]])),
@@ -71,7 +75,7 @@ def market(draw: st.DrawFn) -> dict[str, Any]:
                 }
             )
     draw(st.randoms()).shuffle(fills)
-    stale = draw(st.sampled_from([None, 0, 50 * MS, 1000 * MS, DEFAULT_STALE_AFTER_NS]))
+    stale = draw(st.sampled_from([None, None, 0, 50 * MS, 1000 * MS, 300_000 * MS]))
     return {"nbbo": nbbo, "orders": orders, "fills": fills, "stale": stale}
 
 
@@ -211,13 +215,19 @@ def test_each_quote_state_keeps_only_the_metrics_it_defines(
 ) -> None:
     row = _one([_order()], [_fill(price=10.0)], [_quote(T0 - MS, bid, ask)])
     assert row["nbbo_state"] == state
-    spreads_defined = state in ("normal", "locked")
+    # a crossed quote still has a midpoint and a far side (docs/rule605.md, E5)
+    spreads_defined = state in ("normal", "locked", "crossed")
     assert (row["effective_spread"] is not None) == spreads_defined
     assert (row["price_improvement_per_share"] is not None) == spreads_defined
     assert (row["quote_position"] is not None) == spreads_defined
+    assert (row["quoted_spread"] is not None) == (state in ("normal", "locked"))
     assert (row["eq_ratio"] is not None) == (state == "normal")  # locked: quoted spread is 0
     if state == "locked":
         assert row["quoted_spread"] == 0 and row["quote_position"] == "at"
+    if state == "crossed":  # buy at 10.00, midpoint 10.00, offer 9.98: 2 cents outside
+        assert row["effective_spread"] == 0.0
+        assert row["price_improvement_per_share"] == pytest.approx(-0.02)
+        assert row["quote_position"] == "outside"
     assert row["executed_qty"] == 100.0 and row["avg_price"] == 10.0
 
 

@@ -80,3 +80,58 @@ def test_no_orders_give_zero_counts_and_no_averages() -> None:
 def test_a_table_without_the_summary_columns_is_an_input_error() -> None:
     with pytest.raises(InputError, match="missing column"):
         summarize_quality(pa.table({"executed_qty": [1.0]}))
+
+
+def test_each_realized_spread_horizon_weighs_the_shares_measured_at_it() -> None:
+    # E3: 100 shares executed each; order a had a valid 15 s midpoint for 20 of them only
+    rows = [
+        {"executed_qty": 100.0, "realized_spread_15s": 0.01, "realized_qty_15s": 20.0,
+         "realized_spread_1m": 0.02, "realized_qty_1m": 100.0},
+        {"executed_qty": 100.0, "realized_spread_15s": 0.03, "realized_qty_15s": 100.0,
+         "realized_spread_1m": 0.04, "realized_qty_1m": 50.0},
+        {"executed_qty": 100.0, "realized_qty_15s": 0.0, "realized_qty_1m": 0.0},
+    ]  # fmt: skip
+    s = summarize_quality(_orders(rows))
+    assert s.realized_spread_15s == pytest.approx((20 * 0.01 + 100 * 0.03) / 120)
+    assert s.realized_spread_1m == pytest.approx((100 * 0.02 + 50 * 0.04) / 150)
+    assert s.shares == 300.0  # the executed shares themselves are unchanged
+
+
+def test_a_table_written_before_the_measured_shares_weighs_by_executed_shares() -> None:
+    rows = [
+        {"executed_qty": 100.0, "realized_spread_15s": 0.01, "realized_qty_15s": 20.0},
+        {"executed_qty": 300.0, "realized_spread_15s": 0.03, "realized_qty_15s": 300.0},
+    ]
+    full = _orders(rows)
+    old = full.drop_columns([n for n in full.column_names if n.startswith("realized_qty_")])
+    assert "realized_qty_15s" not in old.column_names
+    expected = (100 * 0.01 + 300 * 0.03) / 400
+    assert summarize_quality(old).realized_spread_15s == pytest.approx(expected)
+    # read back from a store that filled the new column with nulls: the same fallback
+    nulls = _orders([{**r, "realized_qty_15s": None} for r in rows])
+    assert summarize_quality(nulls).realized_spread_15s == pytest.approx(expected)
+    # days of old and new tables add up, each with its own weights
+    both = summarize_quality([old, full])
+    assert both.realized_spread_15s == pytest.approx(
+        (100 * 0.01 + 300 * 0.03 + 20 * 0.01 + 300 * 0.03) / (400 + 320)
+    )
+
+
+def test_eq_takes_both_spreads_over_the_same_orders_leaving_crossed_ones_out() -> None:
+    # E5: a crossed receipt quote gives an effective spread but no quoted spread
+    rows = [
+        {"executed_qty": 100.0, "effective_spread": 0.01, "quoted_spread": 0.02,
+         "nbbo_state": "normal"},
+        {"executed_qty": 300.0, "effective_spread": -0.04, "quoted_spread": None,
+         "nbbo_state": "crossed"},
+        {"executed_qty": 200.0, "effective_spread": 0.03, "quoted_spread": 0.04,
+         "nbbo_state": "normal"},
+    ]  # fmt: skip
+    s = summarize_quality(_orders(rows))
+    assert s.effective_spread == pytest.approx((1.0 - 12.0 + 6.0) / 600)  # every order
+    assert s.quoted_spread == pytest.approx((2.0 + 8.0) / 300)  # those that have one
+    assert s.eq_ratio == pytest.approx((1.0 + 6.0) / (2.0 + 8.0))
+    assert s.as_dict()["eq_ratio"] == s.eq_ratio
+    only_crossed = summarize_quality(_orders(rows[1:2]))
+    assert only_crossed.effective_spread == pytest.approx(-0.04)
+    assert only_crossed.quoted_spread is None and only_crossed.eq_ratio is None

@@ -7,7 +7,7 @@ simulated run; here: the shapes, the filters and every error naming its path.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import pytest
 from pfof.errors import InputError, ParameterError, StoreError
 from pfof.model.tables import ARRANGEMENTS, CANONICAL
 from pfof.store import layout
-from pfof.store.canonical import load_parquet_dir
+from pfof.store.canonical import create_table_sql, load_parquet_dir
 from pfof.store.order_logs import load_order_logs
 
 DAY = date(2026, 10, 1)
@@ -119,3 +119,42 @@ def test_store_without_canonical_tables_names_what_is_missing() -> None:
 def test_malformed_date_is_a_parameter_error() -> None:
     with pytest.raises(ParameterError, match="start must be a date"):
         load_order_logs(duckdb.connect(), broker="B", start="October", end="2026-10-31")
+
+
+def test_logs_written_before_the_special_handling_column_still_load(tmp_path: Path) -> None:
+    """``orders.special_handling`` is optional: an older dataset (one day without the
+    column, one with it) and an older DuckDB store read it as null."""
+    root = dataset(tmp_path / "data")
+    old = CANONICAL["orders"].remove(CANONICAL["orders"].get_field_index("special_handling"))
+    row = {f.name: None for f in old}
+    row.update(order_id="old", broker="B", received_ts=datetime(2026, 10, 1, 14, tzinfo=UTC))
+    pq.write_table(pa.Table.from_pylist([row], old), layout.day_part(root, "orders", DAY))
+    later = date(2026, 10, 2)
+    new = dict(row, order_id="new", received_ts=datetime(2026, 10, 2, 14, tzinfo=UTC))
+    target = layout.day_part(root, "orders", later)
+    target.parent.mkdir(parents=True)
+    new["special_handling"] = "AON"
+    pq.write_table(pa.Table.from_pylist([new], CANONICAL["orders"]), target)
+    got = load_order_logs(root, **WINDOW)["orders"]
+    assert got.schema == CANONICAL["orders"]
+    ids, codes = got.column("order_id").to_pylist(), got.column("special_handling").to_pylist()
+    assert dict(zip(ids, codes, strict=True)) == {"old": None, "new": "AON"}
+    # a store whose orders table predates the column: reading fills nulls, loading adds it
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(create_table_sql("orders", old))
+    con.register("t", pa.Table.from_pylist([row], old))
+    con.execute("INSERT INTO orders SELECT * FROM t")
+    con.unregister("t")
+    for name in ("routes", "fills"):
+        con.execute(create_table_sql(name, CANONICAL[name]))
+    con.execute(create_table_sql("arrangements", ARRANGEMENTS))
+    con.close()
+    got = load_order_logs(db, **WINDOW)["orders"]
+    assert got.column("special_handling").to_pylist() == [None]
+    load_parquet_dir(root, db)  # adds the column to the old table, then loads both days
+    got = load_order_logs(db, **WINDOW)["orders"]
+    pairs = zip(
+        got.column("order_id").to_pylist(), got.column("special_handling").to_pylist(), strict=True
+    )
+    assert sorted(pairs, key=str) == sorted([("old", None), ("old", None), ("new", "AON")], key=str)

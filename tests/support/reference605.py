@@ -69,6 +69,41 @@ class Cell:
         self.s[name] += Decimal(value)
 
 
+#: NYSE 2026 (the tests' year): full holidays and early (13:00) closes, from NYSE's calendar.
+HOLIDAYS_2026 = {
+    dt.date(2026, 1, 1),
+    dt.date(2026, 1, 19),
+    dt.date(2026, 2, 16),
+    dt.date(2026, 4, 3),
+    dt.date(2026, 5, 25),
+    dt.date(2026, 6, 19),
+    dt.date(2026, 7, 3),
+    dt.date(2026, 9, 7),
+    dt.date(2026, 11, 26),
+    dt.date(2026, 12, 25),
+}
+EARLY_CLOSES_2026 = {dt.date(2026, 11, 27), dt.date(2026, 12, 24)}
+
+
+def session_close(local: dt.datetime) -> dt.datetime | None:
+    """The regular session's close on ``local``'s (New York) date; None without a session."""
+    day = local.date()
+    assert day.year == 2026, "the reference knows the 2026 NYSE calendar only"
+    if day.weekday() >= 5 or day in HOLIDAYS_2026:
+        return None
+    return local.replace(
+        hour=13 if day in EARLY_CLOSES_2026 else 16, minute=0, second=0, microsecond=0
+    )
+
+
+def in_regular_hours(local: dt.datetime) -> bool:
+    close = session_close(local)
+    return (
+        close is not None
+        and local.replace(hour=9, minute=30, second=0, microsecond=0) <= local < close
+    )
+
+
 def prepare(rows: list[dict[str, Any]], month: int) -> list[dict[str, Any]]:
     out = []
     ny = ZoneInfo("America/New_York")
@@ -78,16 +113,24 @@ def prepare(rows: list[dict[str, Any]], month: int) -> list[dict[str, Any]]:
             continue
         if r["section"] not in ("sp500", "other_stocks") or r["order_type"] == "other":
             continue
+        if not in_regular_hours(local):  # covered orders are received in regular hours
+            continue
         q = exact(r["quantity"], MICRO)
         if q is None or q <= 0:
             continue
         bid, ask = exact(r["nbbo_bid"], NANO), exact(r["nbbo_ask"], NANO)
-        mid = (bid + ask) / 2 if bid is not None and ask is not None and 0 < bid <= ask else None
+        # a crossed quote (bid > ask) has a midpoint too
+        mid = (bid + ask) / 2 if bid is not None and ask is not None and bid > 0 < ask else None
         limit = exact(r["limit_price"], NANO)
         basis = next((p for p in (mid, limit, bid, ask) if p is not None), None)
         if basis is None or basis <= 0:
             continue
         x = exact(r["executed_qty"], MICRO) or Decimal(0)
+        if r["order_type"] == "non_marketable_limit":
+            # counted once executable: without quotes after receipt, from a fill before the close
+            first = r["first_fill_ts"]
+            if first is None or first.astimezone(ny) >= session_close(local):
+                continue
         t_ns = ns_between(r["received_ts"], r["last_fill_ts"]) if r["last_fill_ts"] else None
         out.append(
             {
@@ -104,6 +147,8 @@ def prepare(rows: list[dict[str, Any]], month: int) -> list[dict[str, Any]]:
                 "eff": exact(r["effective_spread"], NANO),
                 "pi": exact(r["price_improvement_per_share"], NANO),
                 **{f"rs_{h}": exact(r[f"realized_spread_{h}"], NANO) for h in HORIZONS},
+                # the shares with a horizon quote; executed shares when not given
+                **{f"rq_{h}": exact(r.get(f"realized_qty_{h}"), MICRO) for h in HORIZONS},
             }
         )
     return out
@@ -126,23 +171,30 @@ def accumulate(o: dict[str, Any], cell: Cell) -> None:
         if o["t_ns"] is not None:
             cell.add("filled_xt", x * o["t_ns"])
             cell.add("filled_x", x)
+    for h in HORIZONS:  # every execution with a horizon quote, measured at receipt or not
+        rq = x if o[f"rq_{h}"] is None else o[f"rq_{h}"]
+        if x > 0 and o[f"rs_{h}"] is not None and rq > 0:
+            cell.add(f"rs_{h}", rq * o[f"rs_{h}"])
+            cell.add(f"rs_{h}_w", rq)
+            if o["measured"]:
+                cell.add(f"rs_{h}_pn", rq * o[f"rs_{h}"])
+                cell.add(f"rs_{h}_mx", rq * o["mid"])
     if not o["measured"]:
         return
     pos = o["row"]["quote_position"]
     cell.add("wx", x)
     cell.add("mx", x * o["mid"])
-    cell.add("qs", x * o["qs"])
     cell.add("eff", x * o["eff"])
+    if o["qs"] is not None:  # not crossed
+        cell.add("qs", x * o["qs"])
+        cell.add("qs_w", x)
+        cell.add("qs_mx", x * o["mid"])
+        cell.add("eff_q", x * o["eff"])
     cell.add("pi", x * o["pi"])
     cell.add(f"x_{pos}", x)
     cell.add(f"pi_{pos}", x * o["pi"])
     if o["t_ns"] is not None:
         cell.add(f"xt_{pos}", x * o["t_ns"])
-    for h in HORIZONS:
-        if o[f"rs_{h}"] is not None:
-            cell.add(f"rs_{h}", x * o[f"rs_{h}"])
-            cell.add(f"rs_{h}_w", x)
-            cell.add(f"rs_{h}_mx", x * o["mid"])
 
 
 def div(a: Decimal, b: Decimal) -> Decimal | None:
@@ -174,10 +226,10 @@ def summary(rows: list[dict[str, Any]], month: int) -> dict[tuple[bool, str, int
             "pct_price_improved": div(s["x_inside"], s["wx"]),
             "avg_pct_price_improvement": div(s["pi"], s["mx"]),
             "avg_effective_spread_pct": div(s["eff"], s["mx"]),
-            "avg_quoted_spread_pct": div(s["qs"], s["mx"]),
-            "avg_eq_ratio": div(s["eff"], s["qs"]),
-            "realized_spread_pct_15s": div(s["rs_15s"], s["rs_15s_mx"]),
-            "realized_spread_pct_1m": div(s["rs_1m"], s["rs_1m_mx"]),
+            "avg_quoted_spread_pct": div(s["qs"], s["qs_mx"]),
+            "avg_eq_ratio": div(s["eff_q"], s["qs"]),
+            "realized_spread_pct_15s": div(s["rs_15s_pn"], s["rs_15s_mx"]),
+            "realized_spread_pct_1m": div(s["rs_1m_pn"], s["rs_1m_mx"]),
             "avg_execution_time_ms": div(s["xt"] / 10**6, s["xt_w"]),
         }
     return out
@@ -201,14 +253,15 @@ def detailed(rows: list[dict[str, Any]], month: int) -> dict[tuple[str, str, int
             "executed_qty": s["x"],
             "qty_to_10ms": s["b2"],
             "qty_after_5m": s["b7"],
-            "avg_quoted_spread": div(s["qs"], s["wx"]),
+            "avg_quoted_spread": div(s["qs"], s["qs_w"]),
             "avg_effective_spread": div(s["eff"], s["wx"]),
             "pi_qty": s["x_inside"],
             "pi_avg_amount": div(s["pi_inside"], s["x_inside"]),
             "outside_quote_avg_amount": div(-s["pi_outside"], s["x_outside"]),
             "at_quote_avg_time_ms": div(s["xt_at"] / 10**6, s["x_at"]),
             "realized_spread_5m": div(s["rs_5m"], s["rs_5m_w"]),
-            "realized_spread_pct_50ms": div(s["rs_50ms"], s["rs_50ms_mx"]),
+            "realized_spread_pct_50ms": div(s["rs_50ms_pn"], s["rs_50ms_mx"]),
+            "realized_spread_15s": div(s["rs_15s"], s["rs_15s_w"]),
             "filled_orders": int(s["filled"]),
             "filled_avg_time_ms": div(s["filled_xt"] / 10**6, s["filled_x"]),
         }

@@ -10,7 +10,13 @@ plain loops, and restates docs/audit.md with ``Fraction`` arithmetic:
   it changed (price or size).
 * Consolidated records (Polygon, Databento EQUS): each record is the NBBO from its time on; a
   side with a missing or non-positive price, or a stated size that is not positive, is absent.
-* The NBBO in force at ``t`` is the latest stamped at or before ``t``.
+* The NBBO in force at ``t`` is the latest stamped at or before ``t``; it is used only when
+  stamped on ``t``'s New York date and, if ``t`` is at or after 09:30 New York time, at or
+  after 09:30 (docs/audit.md: a pre-market trade takes that morning's pre-market quote).
+* A trade is ``extended_hours`` outside 09:30-16:00 New York on a weekday, with the holidays
+  and early closes of :data:`HOLIDAYS` and :data:`EARLY_CLOSES` (the dates the tests use).
+* A crossed NBBO (bid > ask) is measured against its far side and midpoint; it has no quoted
+  spread and no E/Q (E5).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -27,6 +33,9 @@ from zoneinfo import ZoneInfo
 NS = 1_000_000_000
 NY = ZoneInfo("America/New_York")
 UNDEF_PRICE = 2**63 - 1
+#: NYSE holidays and early closes (13:00) of the dates the tests use, from nyse.com's calendar.
+HOLIDAYS = {date(2026, 11, 26)}  # Thanksgiving
+EARLY_CLOSES = {date(2026, 11, 27)}  # the day after Thanksgiving
 
 
 @dataclass(frozen=True)
@@ -187,6 +196,23 @@ def ny_date(ts: int) -> Any:
     return datetime.fromtimestamp(ts // NS, UTC).astimezone(NY).date()
 
 
+def session_open(ts: int) -> int:
+    """UTC nanoseconds of 09:30 New York time on the New York date of ``ts``."""
+    return int(datetime.combine(ny_date(ts), time(9, 30), tzinfo=NY).timestamp()) * NS
+
+
+def regular_hours(ts: int) -> bool:
+    """Whether ``ts`` is in the NYSE regular session of its New York date."""
+    local = datetime.fromtimestamp(ts // NS, UTC).astimezone(NY)
+    day = local.date()
+    if day.weekday() >= 5 or day in HOLIDAYS:
+        return False
+    close = time(13) if day in EARLY_CLOSES else time(16)
+    start = datetime.combine(day, time(9, 30), tzinfo=NY)
+    end = datetime.combine(day, close, tzinfo=NY)
+    return int(start.timestamp()) * NS <= ts < int(end.timestamp()) * NS
+
+
 def expected_trade(
     book: Book,
     symbol: str,
@@ -197,7 +223,8 @@ def expected_trade(
     multiplier: int = 1,
 ) -> dict[str, Any]:
     """What the audit must say of one trade: position, quote and exact figures (``None``
-    where undefined) and the reason a quote is not used (``why``)."""
+    where undefined), the reason a quote is not used (``why``) and whether the trade is
+    outside regular hours (``extended_hours``)."""
     out: dict[str, Any] = dict.fromkeys(
         (
             "quote_ts",
@@ -206,11 +233,13 @@ def expected_trade(
             "pi_per_share",
             "pi_usd",
             "effective_spread",
+            "quoted_spread",
             "eq_ratio",
             "why",
         )
     )
     out["position"] = "no_quote"
+    out["extended_hours"] = not regular_hours(t)
     quote = book.at(symbol, t)
     if symbol not in book.states:
         out["why"] = "symbol_not_in_quotes"
@@ -220,6 +249,8 @@ def expected_trade(
         out["why"] = "after_quotes"
     elif ny_date(quote.ts) != ny_date(t):
         out["why"] = "earlier_day_quote"
+    elif t >= session_open(t) and quote.ts < session_open(t):
+        out["why"] = "pre_open_quote"
     if out["why"] is not None:
         return out
     assert quote is not None
@@ -227,9 +258,6 @@ def expected_trade(
     far = quote.ask if side == "buy" else quote.bid
     if far is None:
         out["why"] = "empty_quote" if quote.bid is None and quote.ask is None else "one_sided_quote"
-        return out
-    if quote.bid is not None and quote.ask is not None and quote.bid > quote.ask:
-        out["position"] = "crossed"
         return out
     pi = far - price if side == "buy" else price - far
     out["pi_per_share"] = pi
@@ -240,7 +268,11 @@ def expected_trade(
         s = 1 if side == "buy" else -1
         out["effective_spread"] = 2 * s * (price - mid)
         quoted = quote.ask - quote.bid
-        out["eq_ratio"] = out["effective_spread"] / quoted if quoted else None
+        if quoted < 0:
+            out["why"] = "crossed_quote"
+        else:
+            out["quoted_spread"] = quoted
+        out["eq_ratio"] = out["effective_spread"] / quoted if quoted > 0 else None
     return out
 
 

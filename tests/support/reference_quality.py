@@ -6,11 +6,21 @@ against it on small random inputs.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 PRICE_EPS = 1e-9
 FILL_EPS = 1e-9
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def same_session(quote_ts: int, at_ts: int) -> bool:
+    """The quote was stamped at or after 09:30 New York on ``at_ts``'s New York date."""
+    at = dt.datetime.fromtimestamp(at_ts // 10**9, dt.UTC).astimezone(NEW_YORK)
+    opening = dt.datetime.combine(at.date(), dt.time(9, 30), NEW_YORK)
+    return quote_ts >= int(opening.timestamp()) * 10**9
 
 
 def side_present(price: float | None, size: int | None = None, *, need_size: bool = False) -> bool:
@@ -87,7 +97,9 @@ def ref_order_quality(
         ask = q["ask"] if q is not None and side_present(q["ask"]) else None
         if bid is None and ask is None:
             state = "empty"
-        elif stale_after is not None and t - q["ts"] > stale_after:
+        elif not same_session(q["ts"], t) or (
+            stale_after is not None and t - q["ts"] > stale_after
+        ):
             state = "stale"
         elif (bid is None) != (ask is None):
             state = "one_sided"
@@ -97,8 +109,8 @@ def ref_order_quality(
             state = "locked"
         else:
             state = "normal"
-        usable = state in ("normal", "locked")
-        quoted = ask - bid if usable else None
+        usable = state in ("normal", "locked", "crossed")  # a midpoint exists
+        quoted = ask - bid if state in ("normal", "locked") else None
         mid = (ask + bid) / 2 if usable else None
 
         mine = [f for f in fills if f["order_id"] == o["order_id"]]
@@ -148,7 +160,7 @@ def ref_order_quality(
             pi = side * (far - avg)
             row.update(
                 effective_spread=eff,
-                eq_ratio=eff / quoted if quoted > 0 else None,
+                eq_ratio=eff / quoted if quoted is not None and quoted > 0 else None,
                 price_improvement_per_share=pi,
                 price_improvement_usd=pi * executed * (100 if o["section"] == "options" else 1),
                 quote_position="inside"
@@ -172,6 +184,8 @@ def ref_order_quality(
                 hb, ha = nbbo[hr]["bid"], nbbo[hr]["ask"]
                 if not (side_present(hb) and side_present(ha)) or hb > ha:
                     continue
+                if not same_session(nbbo[hr]["ts"], f["exec_ts"] + h):
+                    continue
                 hmid = (hb + ha) / 2
                 weight += f["quantity"]
                 rs += f["quantity"] * 2 * side * (f["price"] - hmid)
@@ -179,5 +193,6 @@ def ref_order_quality(
                     pim += f["quantity"] * 2 * side * (hmid - mid)
             row[f"realized_spread_{name}"] = rs / weight if weight > 0 else None
             row[f"price_impact_{name}"] = pim / weight if weight > 0 and usable else None
+            row[f"realized_qty_{name}"] = weight
         rows.append(row)
     return rows

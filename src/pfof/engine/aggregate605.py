@@ -22,6 +22,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pyarrow as pa
 
+from pfof.engine.covered605 import (
+    add_exclusions,
+    needs_executable,
+    with_executable,
+    with_order_attributes,
+    with_sessions,
+)
 from pfof.model.enums import OrderType, Section
 from pfof.model.market_time import MARKET_TZ
 from pfof.model.records605 import (
@@ -76,10 +83,15 @@ def order_frame(
     fills: pa.Table | pl.DataFrame | None = None,
     market_center_venues: Collection[str] = (),
     month: int | None = None,
+    nbbo: pa.Table | pl.DataFrame | None = None,
+    cancels: pa.Table | pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, dict[str, int]]:
     """One row per covered order with its report categories and integer-grid measures.
 
-    ``orders`` (``ORDERS`` schema) refines order types (IOC/FOK, stop orders); ``fills``
+    ``orders`` (``ORDERS`` schema) refines order types (IOC/FOK, stop orders) and gives the
+    special-handling instructions that leave an order out (:mod:`pfof.engine.covered605`);
+    ``nbbo`` (``NBBO``) tells when a resting limit or stop order became executable (without
+    it, its first fill does) and ``cancels`` (``CANCELS``) until when it could. ``fills``
     (``FILLS``) gives per-execution times and venues (executions at a venue outside
     ``market_center_venues`` count as away when that set is given). Without fills, all of an
     order's shares count as executed at the center at the time of its last fill.
@@ -90,19 +102,11 @@ def order_frame(
     # a quality table computed with other horizons lacks some realized-spread columns
     missing = [f"realized_spread_{h}" for h in HORIZONS_NS if f"realized_spread_{h}" not in oq]
     lf = oq.lazy().with_columns(pl.lit(None, pl.Float64).alias(name) for name in missing)
-    if orders is not None:
-        od = orders if isinstance(orders, pl.DataFrame) else pl.from_arrow(orders)
-        assert isinstance(od, pl.DataFrame)
-        lf = lf.join(
-            od.lazy().select("order_id", "time_in_force", "stop_price"), on="order_id", how="left"
-        )
-    else:
-        lf = lf.with_columns(
-            time_in_force=pl.lit(None, pl.String), stop_price=pl.lit(None, pl.Float64)
-        )
+    lf = with_sessions(with_order_attributes(lf, orders), oq.get_column("received_ts"))
 
     bid, ask = _grid("nbbo_bid", PRICE_SCALE), _grid("nbbo_ask", PRICE_SCALE)
-    two_sided = bid.is_not_null() & ask.is_not_null() & (bid <= ask) & (bid > 0)
+    # a crossed quote has a midpoint too (docs/rule605.md, "Definitions and sources", E5)
+    two_sided = bid.is_not_null() & ask.is_not_null() & (bid > 0) & (ask > 0)
     lf = lf.with_columns(
         mid2=pl.when(two_sided).then(bid + ask),
         q=_grid("quantity", QTY_SCALE),
@@ -118,6 +122,7 @@ def order_frame(
     )
     # notional basis (twice a price, in nano-dollars): midpoint, else limit, else quoted side
     lf = lf.with_columns(basis2=pl.coalesce("mid2", "limit2", "side2"))
+    lf = with_executable(lf, nbbo=nbbo, fills=fills, cancels=cancels)
     # the first reason that leaves an order out of the report, null for covered orders
     reason: _Chain = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
     if month is not None:
@@ -125,19 +130,25 @@ def order_frame(
         reason = reason.when(local.dt.year() * 100 + local.dt.month() != month).then(
             pl.lit("other_month")
         )
+    reason = reason.when(
+        ~pl.col("section").is_in([Section.SP500.value, Section.OTHER_STOCKS.value]).fill_null(False)
+    ).then(pl.lit("not_nms_stock"))
+    # covered orders (E2): special handling, receipt outside regular trading hours
+    reason = add_exclusions(reason)
     reason = (
+        # an order with a stop price is a stop order whatever its 606 bucket ("other")
         reason.when(
-            ~pl.col("section")
-            .is_in([Section.SP500.value, Section.OTHER_STOCKS.value])
-            .fill_null(False)
+            pl.col("order_type").is_null()
+            | ((pl.col("order_type") == OrderType.OTHER.value) & pl.col("stop_price").is_null())
         )
-        .then(pl.lit("not_nms_stock"))
-        .when((pl.col("order_type") == OrderType.OTHER.value).fill_null(True))
         .then(pl.lit("other_order_type"))
         .when(~(pl.col("q") > 0).fill_null(False))
         .then(pl.lit("no_quantity"))
         .when(~(pl.col("basis2") > 0).fill_null(False))
         .then(pl.lit("no_price_for_notional"))
+        # non-marketable limit and stop orders count once executable (E4)
+        .when(needs_executable() & pl.col("executable_ns").is_null())
+        .then(pl.lit("never_executable"))
     )
     lf = lf.with_columns(_excluded=reason).with_columns(
         notional=pl.col("q") * pl.col("basis2"),  # units: 1e-6 sh x 0.5e-9 $ = 5e-16 $
@@ -188,33 +199,48 @@ def _flag(condition: pl.Expr) -> pl.Expr:
 
 
 def _type_code() -> pl.Expr:
-    """Five-letter amended order type: M/L, marketable, midpoint-or-better, IOC, stop."""
+    """The amended order type: one of the ten codes of ``covered605.AMENDED_ORDER_TYPES``
+    (letters: market/limit, marketable, midpoint-or-better, IOC, stop).
+
+    A market order is ``MXXNN`` whatever its time in force (the list has no market IOC); an
+    order with a stop price is ``MXXNY`` without a limit, else ``LYNNY`` when marketable once
+    triggered (from the NBBO, else its 606 bucket) and ``LNNNY`` otherwise; limit orders are
+    ``LYNNN`` / ``LYNYN`` (IOC) when marketable, ``LNYNN`` / ``LNNNN`` when not (priced at
+    or better than the midpoint at receipt, or not), ``LNYYN`` / ``LNNYN`` when also IOC.
+    """
     kind = pl.col("order_type")
     ioc = _flag(pl.col("time_in_force").str.to_uppercase().is_in(_UNTIMED))
-    stop = _flag(pl.col("stop_price").is_not_null())
+    stop = pl.col("stop_price").is_not_null()
     buy = pl.col("side") == "buy"
     limit2 = pl.col("limit2")
     mob = _flag(pl.when(buy).then(limit2 >= pl.col("mid2")).otherwise(limit2 <= pl.col("mid2")))
+    stop_marketable = pl.col("stop_marketable").fill_null(kind == OrderType.MARKETABLE_LIMIT.value)
     return (
-        pl.when(kind == OrderType.MARKET.value)
-        .then(pl.concat_str(pl.lit("MXX"), ioc, stop))
+        pl.when(stop & pl.col("limit_price").is_null())
+        .then(pl.lit("MXXNY"))
+        .when(stop & stop_marketable.fill_null(False))
+        .then(pl.lit("LYNNY"))
+        .when(stop)
+        .then(pl.lit("LNNNY"))
+        .when(kind == OrderType.MARKET.value)
+        .then(pl.lit("MXXNN"))
         .when(kind == OrderType.MARKETABLE_LIMIT.value)
-        .then(pl.concat_str(pl.lit("LYN"), ioc, stop))
-        .otherwise(pl.concat_str(pl.lit("LN"), mob, ioc, stop))
+        .then(pl.concat_str(pl.lit("LYN"), ioc, pl.lit("N")))
+        .otherwise(pl.concat_str(pl.lit("LN"), mob, ioc, pl.lit("N")))
     )
 
 
 def _summary_type() -> pl.Expr:
-    """M / ML for the summary report; null for IOC/FOK, stop and non-marketable orders."""
-    plain = (
-        ~(pl.col("time_in_force").str.to_uppercase().is_in(_UNTIMED).fill_null(False))
-        & pl.col("stop_price").is_null()
-    )
+    """M / ML for the summary report: the orders of the detailed ``MXXNN`` and ``LYNNN``
+    types (market orders of any time in force, marketable limit orders that are neither
+    IOC/FOK nor stop orders); null for the rest."""
+    ioc = pl.col("time_in_force").str.to_uppercase().is_in(_UNTIMED).fill_null(False)
+    plain = pl.col("stop_price").is_null()
     kind = pl.col("order_type")
     return (
         pl.when(plain & (kind == OrderType.MARKET.value))
         .then(pl.lit(SummaryOrderType.MARKET.value))
-        .when(plain & (kind == OrderType.MARKETABLE_LIMIT.value))
+        .when(plain & ~ioc & (kind == OrderType.MARKETABLE_LIMIT.value))
         .then(pl.lit(SummaryOrderType.MARKETABLE_LIMIT.value))
     )
 
@@ -223,7 +249,8 @@ def _execution_times(
     frame: pl.DataFrame, fills: pa.Table | pl.DataFrame | None, venues: Collection[str]
 ) -> pl.DataFrame:
     """Add ``xt`` (sum of shares x ns since receipt), ``timed_x`` (the shares it weighs),
-    ``away`` (shares executed away) and the time-bucket shares."""
+    ``away`` (shares executed away), the time-bucket shares, the per-position measures of
+    :func:`_positions` and the realized-spread weights of :func:`_realized_weights`."""
     names = [name for name, _ in DETAILED_TIME_BUCKETS]
     if fills is None:
         dt = pl.col("last_ns") - pl.col("recv_ns")
@@ -233,29 +260,115 @@ def _execution_times(
             timed_x=pl.when(timed).then(pl.col("x")).otherwise(0),
             away=pl.lit(0, pl.Int128),
         )
-        return out.with_columns(
+        out = out.with_columns(
             pl.when(timed & (_bucket_index(dt) == i)).then(pl.col("x")).otherwise(0).alias(n)
             for i, n in enumerate(names)
         )
+        return _realized_weights(_positions(out))
     fl = fills if isinstance(fills, pl.DataFrame) else pl.from_arrow(fills)
     assert isinstance(fl, pl.DataFrame)
     f = fl.select(
         "order_id",
         fq=_grid("quantity", QTY_SCALE),
+        fp=_grid("price", PRICE_SCALE),
         exec_ns=pl.col("exec_ts").dt.epoch("ns").cast(pl.Int128),
         venue=pl.col("venue"),
-    ).join(frame.select("order_id", "recv_ns"), on="order_id", how="inner")
+    ).join(
+        frame.select(
+            "order_id",
+            "recv_ns",
+            buy=pl.col("side") == "buy",
+            bid=_grid("nbbo_bid", PRICE_SCALE),
+            ask=_grid("nbbo_ask", PRICE_SCALE),
+        ),
+        on="order_id",
+        how="inner",
+    )
     dt = pl.max_horizontal(pl.col("exec_ns") - pl.col("recv_ns"), pl.lit(0, pl.Int128))
+    # each execution's own price improvement (SLB 12R): far side at receipt minus its price
+    pi = (
+        pl.when(pl.col("buy"))
+        .then(pl.col("ask") - pl.col("fp"))
+        .otherwise(pl.col("fp") - pl.col("bid"))
+    )
+    f = f.with_columns(dt=dt, fpi=pi).with_columns(fpos=_position_of(pl.col("fpi")))
+    per_fill_position = []
+    for p in _POSITIONS:
+        mine = pl.col("fpos") == p
+        per_fill_position += [
+            pl.col("fq").filter(mine).sum().alias(f"ex_{p}"),
+            (pl.col("fq") * pl.col("fpi")).filter(mine).sum().alias(f"epi_{p}"),
+            (pl.col("fq") * pl.col("dt")).filter(mine).sum().alias(f"ext_{p}"),
+        ]
     per_order = f.group_by("order_id").agg(
-        xt=(pl.col("fq") * dt).sum(),
+        *per_fill_position,
+        xt=(pl.col("fq") * pl.col("dt")).sum(),
         timed_x=pl.col("fq").sum(),
         away=(pl.col("fq") * (~pl.col("venue").is_in(list(venues))).cast(pl.Int128)).sum()
         if venues
         else pl.lit(0, pl.Int128),
-        **{n: pl.col("fq").filter(_bucket_index(dt) == i).sum() for i, n in enumerate(names)},
+        _fills=pl.len(),
+        **{
+            n: pl.col("fq").filter(_bucket_index(pl.col("dt")) == i).sum()
+            for i, n in enumerate(names)
+        },
     )
     out = frame.join(per_order, on="order_id", how="left")
-    return out.with_columns(pl.col("xt", "timed_x", "away", *names).fill_null(0).cast(pl.Int128))
+    out = out.with_columns(pl.col("xt", "timed_x", "away", *names).fill_null(0).cast(pl.Int128))
+    return _realized_weights(_positions(out))
+
+
+def _position_of(pi: pl.Expr) -> pl.Expr:
+    """``inside`` / ``at`` / ``outside`` of a price improvement on the price grid; within one
+    grid step (1e-9 $, ``engine.quality.PRICE_EPS``) of zero is at the quote."""
+    return (
+        pl.when(pi > 1)
+        .then(pl.lit(_POSITIONS[0]))
+        .when(pi < -1)
+        .then(pl.lit(_POSITIONS[2]))
+        .when(pi.is_not_null())
+        .then(pl.lit(_POSITIONS[1]))
+    )
+
+
+def _positions(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per quote position p: ``ex_p`` shares, ``epi_p`` shares x price improvement and
+    ``ext_p`` shares x ns since receipt.
+
+    An order with rows in ``fills`` (column ``_fills`` set) splits by each fill's own price
+    (the ``*_p`` columns from fills); an order without is classified whole by its average
+    price (``quote_position``).
+    """
+    has_fills = pl.col("_fills").is_not_null() if "_fills" in frame.columns else pl.lit(False)
+    columns = []
+    for p in _POSITIONS:
+        mine = (pl.col("quote_position") == p).fill_null(False)
+        for name, whole in (
+            ("ex", pl.col("x")),
+            ("epi", pl.col("x") * pl.col("pi")),
+            ("ext", pl.col("xt")),
+        ):
+            order_level = pl.when(mine).then(whole).otherwise(pl.lit(0, pl.Int128))
+            if "_fills" in frame.columns:
+                fill_level = pl.col(f"{name}_{p}").fill_null(0)
+                order_level = pl.when(has_fills).then(fill_level).otherwise(order_level)
+            columns.append(order_level.cast(pl.Int128).alias(f"{name}_{p}"))
+    out = frame.with_columns(columns)
+    return out.drop("_fills") if "_fills" in out.columns else out
+
+
+def _realized_weights(frame: pl.DataFrame) -> pl.DataFrame:
+    """``rq_<h>``: each order's shares with a valid midpoint at horizon h (the quality
+    table's ``realized_qty_<h>``); its executed shares where that column is absent or null
+    (a table written before the column existed)."""
+    return frame.with_columns(
+        (
+            pl.coalesce(_grid(f"realized_qty_{h}", QTY_SCALE), pl.col("x"))
+            if f"realized_qty_{h}" in frame.columns
+            else pl.col("x")
+        ).alias(f"rq_{h}")
+        for h in HORIZONS_NS
+    )
 
 
 def _bucket_index(dt: pl.Expr) -> pl.Expr:
@@ -270,11 +383,18 @@ def _bucket_index(dt: pl.Expr) -> pl.Expr:
 
 
 def _sum_exprs() -> list[pl.Expr]:
-    """Integer sums per group; names are the keys of ``_Sums``."""
+    """Integer sums per group; names are the keys of ``_Sums``.
+
+    Receipt-quote statistics run over measured orders (``measured``: executed, with a
+    midpoint and a far side at receipt, crossed quotes included); the quoted spread and E/Q
+    over those whose quoted spread is defined (not crossed); the quote positions over each
+    execution (``ex_p`` ...); realized spreads over every executed order with a valid
+    horizon quote, weighted by the shares that had one (``rq_h``).
+    """
     x, m = pl.col("x"), pl.col("measured")
     mx = pl.when(m).then(x).otherwise(0)
-    pos = pl.col("quote_position")
     per_order_time = pl.col("xt")
+    quoted = m & pl.col("qs").is_not_null()
 
     def where(cond: pl.Expr, value: pl.Expr) -> pl.Expr:
         return pl.when(cond.fill_null(False)).then(value).otherwise(0).sum()
@@ -293,23 +413,28 @@ def _sum_exprs() -> list[pl.Expr]:
         where(x >= pl.col("q"), pl.col("timed_x")).alias("filled_x"),
         mx.sum().alias("wx"),
         where(m, x * pl.col("mid2")).alias("mx"),
-        where(m, x * pl.col("qs")).alias("qs"),
         where(m, x * pl.col("eff")).alias("eff"),
-        where(m, x * pl.col("pi")).alias("pi"),
+        where(m, pl.sum_horizontal(*(pl.col(f"epi_{p}") for p in _POSITIONS))).alias("pi"),
+        where(quoted, x * pl.col("qs")).alias("qs"),
+        where(quoted, x).alias("qs_w"),
+        where(quoted, x * pl.col("mid2")).alias("qs_mx"),
+        where(quoted, x * pl.col("eff")).alias("eff_q"),
     ]
     for p in _POSITIONS:
-        cond = m & (pos == p)
         exprs += [
-            where(cond, x).alias(f"x_{p}"),
-            where(cond, x * pl.col("pi")).alias(f"pi_{p}"),
-            where(cond, per_order_time).alias(f"xt_{p}"),
+            where(m, pl.col(f"ex_{p}")).alias(f"x_{p}"),
+            where(m, pl.col(f"epi_{p}")).alias(f"pi_{p}"),
+            where(m, pl.col(f"ext_{p}")).alias(f"xt_{p}"),
         ]
     for h in HORIZONS_NS:
-        cond = m & pl.col(f"rs_{h}").is_not_null()
+        rs, rq = pl.col(f"rs_{h}"), pl.col(f"rq_{h}")
+        cond = (x > 0) & rs.is_not_null() & (rq > 0)
         exprs += [
-            where(cond, x * pl.col(f"rs_{h}")).alias(f"rs_{h}"),
-            where(cond, x).alias(f"rs_{h}_w"),
-            where(cond, x * pl.col("mid2")).alias(f"rs_{h}_mx"),
+            where(cond, rq * rs).alias(f"rs_{h}"),
+            where(cond, rq).alias(f"rs_{h}_w"),
+            # the percentage needs the receipt midpoint: measured orders only
+            where(cond & m, rq * rs).alias(f"rs_{h}_pn"),
+            where(cond & m, rq * pl.col("mid2")).alias(f"rs_{h}_mx"),
         ]
     exprs += [pl.col(name).sum().alias(name) for name, _ in DETAILED_TIME_BUCKETS]
     return exprs
@@ -352,10 +477,10 @@ def summary_stats(s: Mapping[str, int]) -> dict[str, Decimal | None]:
         "pct_price_improved": _ratio(s["x_inside"], s["wx"]),
         "avg_pct_price_improvement": _ratio(2 * s["pi"], s["mx"]),
         "avg_effective_spread_pct": _ratio(2 * s["eff"], s["mx"]),
-        "avg_quoted_spread_pct": _ratio(2 * s["qs"], s["mx"]),
-        "avg_eq_ratio": _ratio(s["eff"], s["qs"]),
-        "realized_spread_pct_15s": _ratio(2 * s["rs_15s"], s["rs_15s_mx"]),
-        "realized_spread_pct_1m": _ratio(2 * s["rs_1m"], s["rs_1m_mx"]),
+        "avg_quoted_spread_pct": _ratio(2 * s["qs"], s["qs_mx"]),
+        "avg_eq_ratio": _ratio(s["eff_q"], s["qs"]),
+        "realized_spread_pct_15s": _ratio(2 * s["rs_15s_pn"], s["rs_15s_mx"]),
+        "realized_spread_pct_1m": _ratio(2 * s["rs_1m_pn"], s["rs_1m_mx"]),
         "avg_execution_time_ms": _ratio(s["xt"], s["xt_w"], 10**6),
     }
 
@@ -371,10 +496,10 @@ def detailed_stats(s: Mapping[str, int]) -> dict[str, Decimal | int | None]:
         "executed_qty": _ratio(s["x"] - s["away"], QTY_SCALE),
         "executed_away_qty": _ratio(s["away"], QTY_SCALE),
         "avg_midpoint": _ratio(s["mx"], s["wx"], 2 * PRICE_SCALE),
-        "avg_quoted_spread": _ratio(s["qs"], s["wx"], PRICE_SCALE),
+        "avg_quoted_spread": _ratio(s["qs"], s["qs_w"], PRICE_SCALE),
         "avg_effective_spread": _ratio(s["eff"], s["wx"], PRICE_SCALE),
         "avg_effective_spread_pct": _ratio(2 * s["eff"], s["mx"]),
-        "avg_eq_ratio": _ratio(s["eff"], s["qs"]),
+        "avg_eq_ratio": _ratio(s["eff_q"], s["qs"]),
         "pi_qty": _ratio(s["x_inside"], QTY_SCALE),
         "pi_avg_amount": _ratio(s["pi_inside"], s["x_inside"], PRICE_SCALE),
         "pi_avg_time_ms": _ratio(s["xt_inside"], s["x_inside"], ms),
@@ -390,7 +515,7 @@ def detailed_stats(s: Mapping[str, int]) -> dict[str, Decimal | int | None]:
         out[name] = _ratio(s[name], QTY_SCALE)
     for h in HORIZONS_NS:
         out[f"realized_spread_{h}"] = _ratio(s[f"rs_{h}"], s[f"rs_{h}_w"], PRICE_SCALE)
-        out[f"realized_spread_pct_{h}"] = _ratio(2 * s[f"rs_{h}"], s[f"rs_{h}_mx"])
+        out[f"realized_spread_pct_{h}"] = _ratio(2 * s[f"rs_{h}_pn"], s[f"rs_{h}_mx"])
     return out
 
 
@@ -406,6 +531,8 @@ def summary_rows(
     orders: pa.Table | pl.DataFrame | None = None,
     fills: pa.Table | pl.DataFrame | None = None,
     include_unexecuted: bool = False,
+    nbbo: pa.Table | pl.DataFrame | None = None,
+    cancels: pa.Table | pl.DataFrame | None = None,
 ) -> Rule605Rows:
     """Rows of the summary report for one reporter's month (orders received in ``month``).
 
@@ -414,7 +541,9 @@ def summary_rows(
     measurable execution are left out unless ``include_unexecuted``: the specification
     would leave their statistics empty, which the SEC's metadata marks as required.
     """
-    frame, excluded = order_frame(order_quality, orders=orders, fills=fills, month=month)
+    frame, excluded = order_frame(
+        order_quality, orders=orders, fills=fills, month=month, nbbo=nbbo, cancels=cancels
+    )
     covered = frame.filter(pl.col("summary_type").is_not_null())
     if covered.height != frame.height:
         excluded["not_summary_order_type"] = frame.height - covered.height
@@ -455,8 +584,13 @@ def detailed_rows(
     orders: pa.Table | pl.DataFrame | None = None,
     fills: pa.Table | pl.DataFrame | None = None,
     market_center_venues: Collection[str] = (),
+    nbbo: pa.Table | pl.DataFrame | None = None,
+    cancels: pa.Table | pl.DataFrame | None = None,
 ) -> Rule605Rows:
     """Rows of the detailed report: one per symbol x lot size x notional size x order type.
+
+    ``nbbo`` tells when resting limit and stop orders became executable and ``cancels``
+    until when they could (see :func:`order_frame`); without quotes, their first fill does.
 
     Fields 45-51 and 53-54 (best available displayed price incl. odd lots, size improvement,
     the two "Reg" quantities) need data ORDER_QUALITY does not carry and stay empty.
@@ -467,6 +601,8 @@ def detailed_rows(
         fills=fills,
         month=month,
         market_center_venues=market_center_venues,
+        nbbo=nbbo,
+        cancels=cancels,
     )
     sums = _group_sums(frame, ["symbol", "lot", "size", "type_code"])
     rows = []

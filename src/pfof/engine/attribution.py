@@ -19,7 +19,16 @@ import duckdb
 import pyarrow as pa
 
 from pfof.model.market_time import MARKET_TZ
-from pfof.model.tables import ARRANGEMENTS, FILLS, MONEY, NBBO, ORDERS, PAYMENTS, ROUTES
+from pfof.model.tables import (
+    ARRANGEMENTS,
+    FILLS,
+    MONEY,
+    NBBO,
+    ORDERS,
+    PAYMENTS,
+    ROUTES,
+    with_optional_columns,
+)
 
 #: Which routes of an order are the broker's own routing decisions.
 #: ``first``: the order's first route (lowest ``seq``); later routes are taken to be the
@@ -76,6 +85,7 @@ def as_arrow(table: Any, name: str, schema: pa.Schema | None = None) -> pa.Table
         )
     if schema is None:
         return out
+    out = with_optional_columns(out, schema)  # columns older tables predate
     missing = [c for c in schema.names if c not in out.column_names]
     if missing:
         raise ValueError(f"{name}: missing column(s) {', '.join(missing)}")

@@ -46,6 +46,11 @@ from pfof.model.reports606 import (
 from pfof.model.tables import CANONICAL
 
 SCHEMA_VERSION = "1.3"
+#: Option orders count in 606(a)(1) only below this market value, in dollars (Rule 600(b)'s
+#: "customer order" leaves out option orders of $50,000 or more).
+OPTION_ORDER_LIMIT_USD = 50_000
+#: Contract multiplier of a listed equity option (shares per contract).
+OPTION_MULTIPLIER = 100
 #: Venues listed per section-month: the ten with the most non-directed orders ...
 TOP_VENUES = 10
 #: ... plus every venue that received at least this share (in %) of them (Rule 606(a)(1)(ii)).
@@ -165,7 +170,8 @@ def held_order_routing_report(
     """The 606(a)(1) report of ``broker`` for one calendar quarter.
 
     Orders count in the month (New York time) they were received; stock orders count only
-    when held, option orders always (the rule covers all customer option orders). Payments
+    when held, option orders when their market value is below $50,000
+    (:func:`large_option_orders_sql`). Payments
     are the per-order attribution (:func:`pfof.engine.attribution.payment_attribution`,
     computed unless ``attribution`` is given) of the non-directed counted orders, in the
     month of their fills. ``max_venues=None`` lists every venue instead of the top ten plus
@@ -182,15 +188,23 @@ def held_order_routing_report(
             tables.get("nbbo"),
             routes_scope=routes_scope,
         )
-    con = _connect(tables, ("orders", "routes", "arrangements"))
+    con = _connect(tables, ("orders", "routes", "arrangements", "fills"))
     try:
         con.register("attribution", as_arrow(attribution, "attribution", ATTRIBUTION))
+        with_nbbo = tables.get("nbbo") is not None
+        if with_nbbo:
+            con.register("nbbo", as_arrow(tables["nbbo"], "nbbo", CANONICAL["nbbo"]))
         params = {"broker": broker, "first": months[0], "last": months[-1]}
+        con.execute(
+            "CREATE TEMP TABLE large_options AS " + large_option_orders_sql(with_nbbo=with_nbbo),
+            {"broker": broker},
+        )
         con.execute(
             f"""CREATE TEMP TABLE counted AS
             SELECT order_id, section, order_type, directed,
                    date_trunc('month', timezone('{MARKET_TZ}', received_ts))::DATE AS month
             FROM orders WHERE broker = $broker AND (held OR section = 'options')
+              AND order_id NOT IN (SELECT order_id FROM large_options)
               AND date_trunc('month', timezone('{MARKET_TZ}', received_ts))::DATE
                   BETWEEN $first AND $last""",
             params,
@@ -211,6 +225,7 @@ def held_order_routing_report(
             """SELECT a.month, a.section, a.venue, a.order_type, sum(a.amount)
                FROM attribution a
                WHERE a.broker = $broker AND NOT a.directed AND (a.held OR a.section = 'options')
+                 AND a.order_id NOT IN (SELECT order_id FROM large_options)
                  AND a.month BETWEEN $first AND $last GROUP BY ALL""",
             params,
         ).fetchall()
@@ -272,6 +287,55 @@ def held_order_routing_report(
     return HeldOrderRoutingReport(
         SCHEMA_VERSION, broker, year, quarter, timestamp, tuple(out_months)
     )
+
+
+def large_option_orders_sql(*, with_nbbo: bool = False) -> str:
+    """SQL selecting the ``order_id`` of ``$broker``'s option orders whose market value is
+    $50,000 or more: contracts x 100 x a price, the limit price when there is one, else the
+    order's share-weighted execution price (``fills``), else (``with_nbbo``) the far side of
+    the NBBO in force at receipt on the same New York day (ask for a buy, bid for a sell),
+    else the stop price. An order with none of these is counted (its value is unknown).
+
+    Exact: quantities and prices on a 1e-6 grid, compared as integers (value >= limit).
+    """
+    unit = 10**12  # 1e-6 contracts x 1e-6 dollars
+    limit = OPTION_ORDER_LIMIT_USD * unit
+    far = (
+        """ASOF LEFT JOIN (SELECT symbol, ts, bid, ask FROM nbbo) n
+              ON o.symbol = n.symbol AND o.received_ts >= n.ts"""
+        if with_nbbo
+        else ""
+    )
+    far_price = (
+        f"""CASE WHEN CAST(timezone('{MARKET_TZ}', n.ts) AS DATE)
+                        = CAST(timezone('{MARKET_TZ}', o.received_ts) AS DATE)
+                 THEN CASE WHEN o.side = 'buy' THEN n.ask ELSE n.bid END END"""
+        if with_nbbo
+        else "NULL::DOUBLE"
+    )
+    return f"""
+        WITH o AS (
+          SELECT order_id, symbol, side, received_ts,
+                 CAST(round(quantity * 1e6) AS HUGEINT) AS qm,
+                 CAST(round(limit_price * 1e6) AS HUGEINT) AS lim,
+                 CAST(round(stop_price * 1e6) AS HUGEINT) AS stp
+          FROM orders WHERE broker = $broker AND section = 'options'),
+        px AS (
+          SELECT order_id,
+                 sum(CAST(round(quantity * 1e6) AS HUGEINT)
+                     * CAST(round(price * 1e6) AS HUGEINT)) AS qp,
+                 sum(CAST(round(quantity * 1e6) AS HUGEINT)) AS q
+          FROM fills WHERE order_id IN (SELECT order_id FROM o) GROUP BY order_id),
+        priced AS (
+          SELECT o.order_id, o.qm, o.lim, o.stp, px.qp, px.q,
+                 CAST(round({far_price} * 1e6) AS HUGEINT) AS far
+          FROM o LEFT JOIN px USING (order_id) {far})
+        SELECT order_id FROM priced WHERE CASE
+          WHEN lim IS NOT NULL THEN qm * {OPTION_MULTIPLIER} * lim >= {limit}
+          WHEN q > 0 THEN qm * {OPTION_MULTIPLIER} * qp >= {limit} * q
+          WHEN far IS NOT NULL THEN qm * {OPTION_MULTIPLIER} * far >= {limit}
+          WHEN stp IS NOT NULL THEN qm * {OPTION_MULTIPLIER} * stp >= {limit}
+          ELSE false END"""
 
 
 def select_venues(

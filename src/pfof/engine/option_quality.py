@@ -8,6 +8,11 @@ symbol, the underlying's NBBO midpoint at receipt, price improvement per contrac
 cost in implied-volatility points, ``side (IV(fill) - IV(NBBO midpoint)) * 100`` under the
 Barone-Adesi-Whaley American pricer (``engine.option_pricing``). Formulas and caveats:
 docs/options.md.
+
+Each realized spread comes with its weight, ``realized_qty_<h>``: the contracts whose fill had
+a valid midpoint at that horizon (docs/rule605.md, E3). A quality table written before
+``ORDER_QUALITY`` had that column is accepted; its weight is then the executed contracts of
+the orders with a realized spread (0 for the others), the weight such tables were averaged by.
 """
 
 from __future__ import annotations
@@ -65,6 +70,8 @@ OPTION_QUALITY = pa.schema(
         ("iv_fill_status", pa.string()),  # engine.option_pricing.IVStatus name
         ("iv_mid_status", pa.string()),
         *[(f"realized_spread_{h}", PRICE) for h in HORIZONS_NS],  # $/share
+        # contracts measured at each horizon: the realized spread's weight
+        *[(f"realized_qty_{h}", pa.float64()) for h in HORIZONS_NS],
     ]
 )
 
@@ -135,6 +142,8 @@ def option_quality(
     of receipt. ``dividend_yields`` maps an underlying to its continuous dividend yield
     (0 when absent). Volatilities that cannot be implied (a fill below intrinsic value, a
     one-sided quote, no underlying quote) are null with their status saying why.
+    ``quality`` may lack the ``realized_qty_<h>`` columns (a table written before them): see
+    the module's docstring for the weights used then.
     """
     q = conform(quality, ORDER_QUALITY, "quality")
     is_option = pc.fill_null(pc.equal(q.column("section"), "options"), False)
@@ -209,8 +218,13 @@ def option_quality(
         "iv_fill_status": pa.array([names[int(c)] for c in cost.fill_status], pa.string()),
         "iv_mid_status": pa.array([names[int(c)] for c in cost.mid_status], pa.string()),
     }
+    executed = q.column("executed_qty")
     for h in HORIZONS_NS:
         columns[f"realized_spread_{h}"] = q.column(f"realized_spread_{h}")
+    for h in HORIZONS_NS:
+        # null only in tables written before the column: the old weight
+        old = pc.if_else(pc.is_valid(q.column(f"realized_spread_{h}")), executed, 0.0)
+        columns[f"realized_qty_{h}"] = pc.coalesce(q.column(f"realized_qty_{h}"), old)
     return pa.table(columns, schema=OPTION_QUALITY)
 
 

@@ -5,12 +5,20 @@ fill timing, effective spread, E/Q, price improvement, position against the quot
 realized spread and price impact at each amended Rule 605 horizon after execution. Formulas,
 signs, units, sources and edge cases: docs/metrics.md. All joins share one ``NbboIndex``
 (one sort of the NBBO at most) and each batch of lookups sorts its events once.
+
+A quote is used only in the session it belongs to: the quote in force at a moment is unusable
+(``stale``) when it was stamped before 09:30 New York time on that moment's New York date, i.e.
+on an earlier trading day or before the open. Its age alone never disqualifies it (the NBBO
+only gets a row when it changes, so a quiet stock's quote may stand for an hour), unless the
+caller opts into an age limit with ``stale_after_ns``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -18,11 +26,14 @@ import pyarrow.compute as pc
 
 from pfof.engine.asof import NbboIndex, timestamps_ns
 from pfof.engine.nbbo import _require_non_null, conform, nbbo_table
+from pfof.model.market_time import MARKET_TZ
 from pfof.model.quote_states import NbboState, QuotePosition
-from pfof.model.tables import FILLS, HORIZONS_NS, ORDER_QUALITY, ORDERS
+from pfof.model.tables import FILLS, HORIZONS_NS, OPTIONAL, ORDER_QUALITY, ORDERS
 
-#: A receipt quote older than this (ns) is "stale": 5 minutes, the longest 605 horizon.
-DEFAULT_STALE_AFTER_NS = 300_000_000_000
+#: The regular session opens at 09:30 New York time: nanoseconds after local midnight.
+SESSION_OPEN_NS = (9 * 3600 + 30 * 60) * 1_000_000_000
+_DAY_NS = 86_400 * 1_000_000_000
+_MARKET_ZONE = ZoneInfo(MARKET_TZ)
 #: Price differences (dollars) at or below this are ties: "at the quote". Far below a tick.
 PRICE_EPS = 1e-9
 #: An order is complete when executed >= quantity * (1 - FILL_EPS) (float share sums).
@@ -59,14 +70,57 @@ _PASSTHROUGH = (
 
 def quality_schema(horizons: Mapping[str, int] = HORIZONS_NS) -> pa.Schema:
     """``ORDER_QUALITY`` with one realized-spread and price-impact column per horizon."""
-    horizon_cols = ("realized_spread_", "price_impact_")
+    horizon_cols = ("realized_spread_", "price_impact_", "realized_qty_")
     base = [f for f in ORDER_QUALITY if not f.name.startswith(horizon_cols)]
     price = ORDER_QUALITY.field("effective_spread").type
     return pa.schema(
         base
         + [pa.field(f"realized_spread_{h}", price) for h in horizons]
         + [pa.field(f"price_impact_{h}", price) for h in horizons]
+        + [pa.field(f"realized_qty_{h}", pa.float64(), metadata=OPTIONAL) for h in horizons]
     )
+
+
+def _utc_offset_ns(ts_ns: int) -> int:
+    offset = dt.datetime.fromtimestamp(ts_ns // 10**9, _MARKET_ZONE).utcoffset()
+    assert offset is not None
+    return (offset.days * 86_400 + offset.seconds) * 1_000_000_000
+
+
+def local_ns(ts_ns: np.ndarray) -> np.ndarray:
+    """New York wall-clock time of UTC nanosecond times, as nanoseconds since 1970 (local).
+
+    Fast path: when the times span under 100 days and the offset from UTC is the same at both
+    ends, no clock change lies between them (New York's changes are at least 17 weeks apart),
+    so one offset serves all; otherwise Arrow converts each time.
+    """
+    ts = np.asarray(ts_ns, dtype=np.int64)
+    if len(ts) == 0:
+        return ts.copy()
+    lo, hi = int(ts.min()), int(ts.max())
+    offset = _utc_offset_ns(lo)
+    if hi - lo < 100 * _DAY_NS and _utc_offset_ns(hi) == offset:
+        return ts + offset
+    utc = pa.array(ts, pa.timestamp("ns", "UTC"))
+    local = pc.local_timestamp(utc.cast(pa.timestamp("ns", MARKET_TZ)))
+    return _np(local.cast(pa.int64()), np.int64)
+
+
+def in_session(quote_ts: np.ndarray, at_ts: np.ndarray) -> np.ndarray:
+    """Whether a quote stamped ``quote_ts`` belongs to the session of the moment ``at_ts``.
+
+    True when the quote was stamped at or after 09:30 New York time on ``at_ts``'s New York
+    date; a quote of an earlier day, or of the pre-open, is False. Both in UTC nanoseconds.
+
+    >>> t = 1_767_364_200_000_000_000  # 2026-01-02 09:30 New York
+    >>> in_session(np.array([t, t - 1, t - 86_400_000_000_000]), np.full(3, t + 1)).tolist()
+    [True, False, False]
+    """
+    if len(at_ts) == 0:
+        return np.zeros(0, dtype=bool)
+    at_local = local_ns(at_ts)
+    open_local = at_local - at_local % _DAY_NS + SESSION_OPEN_NS
+    return local_ns(quote_ts) >= open_local
 
 
 def _first_row(mask: np.ndarray) -> int:
@@ -128,15 +182,18 @@ def order_quality(
     fills: pa.Table,
     nbbo: pa.Table,
     *,
-    stale_after_ns: int | None = DEFAULT_STALE_AFTER_NS,
+    stale_after_ns: int | None = None,
     horizons: Mapping[str, int] = HORIZONS_NS,
     index: NbboIndex | None = None,
 ) -> pa.Table:
     """One ``ORDER_QUALITY`` row per order, in the order of ``orders``.
 
-    ``stale_after_ns=None`` never marks a receipt quote stale. ``index`` may be passed when
-    the same ``nbbo`` serves several calls. With the default horizons the result's schema
-    equals ``model.tables.ORDER_QUALITY``.
+    A receipt quote is ``stale`` (unusable) when it comes from another session or from
+    before the open (:func:`in_session`); ``stale_after_ns`` adds an opt-in age limit (a quote
+    older than that at receipt is ``stale`` too; ``None``, the default, sets none). A horizon
+    quote is used only when it belongs to the session of its horizon time. ``index`` may be
+    passed when the same ``nbbo`` serves several calls. With the default horizons the
+    result's schema equals ``model.tables.ORDER_QUALITY``.
     """
     o = conform(orders, ORDERS, "orders")
     _require_non_null(o, "orders", ("order_id", "received_ts", "symbol", "side", "quantity"))
@@ -188,19 +245,20 @@ def order_quality(
     quote_ts[order_r] = ts_x[pos_r]
     bid_ok = (bid > 0) & (bid < np.inf)
     ask_ok = (ask > 0) & (ask < np.inf)
+    stale = ~in_session(quote_ts, recv)
+    if stale_after_ns is not None:  # the caller's opt-in age limit
+        stale |= recv - quote_ts > stale_after_ns
     state = np.select(
-        [
-            ~(bid_ok | ask_ok),
-            (stale_after_ns is not None) & (recv - quote_ts > (stale_after_ns or 0)),
-            bid_ok != ask_ok,
-            bid > ask,
-            bid == ask,
-        ],
+        [~(bid_ok | ask_ok), stale, bid_ok != ask_ok, bid > ask, bid == ask],
         [4, 5, 3, 2, 1],
         default=0,
     )
-    usable = state <= 1  # normal or locked
-    quoted = np.where(usable, ask - bid, np.nan)
+    # normal, locked or crossed: the midpoint and the far side exist (a crossed quote's
+    # midpoint too, docs/rule605.md "Definitions and sources"); the quoted spread is defined
+    # only when not crossed (a negative spread would flip E/Q's sign)
+    usable = state <= 2
+    quoted_ok = state <= 1
+    quoted = np.where(quoted_ok, ask - bid, np.nan)
     mid = np.where(usable, (ask + bid) / 2, np.nan)
     far = np.where(side > 0, ask, bid)
 
@@ -239,7 +297,7 @@ def order_quality(
 
     measured = filled & usable
     effective = 2 * side * (avg - mid)
-    eq_ok = measured & (quoted > 0)
+    eq_ok = measured & quoted_ok & (quoted > 0)
     eq = np.where(eq_ok, effective / np.where(eq_ok, quoted, 1), np.nan)
     pi = side * (far - avg)
     position = np.select([pi > PRICE_EPS, pi < -PRICE_EPS], [0, 2], default=1)
@@ -248,14 +306,17 @@ def order_quality(
     # in (symbol, time) order so that NBBO gathers are nearly sequential
     realized: list[tuple[np.ndarray, np.ndarray]] = []
     impact: list[tuple[np.ndarray, np.ndarray]] = []
+    realized_qty: list[np.ndarray] = []
     order_f, hpos = index.search(codes[fo], fe, list(horizons.values()))
     fo_s, fq_s = fo[order_f], fq[order_f]
     fqp_s = fq_s * fp[order_f]
+    fe_s = fe[order_f]
     two_side = 2 * side
-    for pos in hpos:
+    for h_ns, pos in zip(horizons.values(), hpos, strict=True):
         hb = bid_x[pos]  # position -1 (no quote in force) reads the last row: masked next
         ha = ask_x[pos]
         ok = (pos >= 0) & (hb > 0) & (ha < np.inf) & (hb <= ha)  # two-sided, not crossed
+        ok &= in_session(ts_x[pos], fe_s + h_ns)  # a quote of the horizon time's session
         # per order over the fills with a valid midpoint: shares, sum q*p, sum q*mid
         weight = np.bincount(fo_s, weights=np.where(ok, fq_s, 0), minlength=n)
         qp = np.bincount(fo_s, weights=np.where(ok, fqp_s, 0), minlength=n)
@@ -264,6 +325,7 @@ def order_quality(
         w = np.where(has_w, weight, 1)
         realized.append((two_side * (qp - qm) / w, has_w))
         impact.append((two_side * (qm / w - mid), has_w & usable))
+        realized_qty.append(weight)
 
     price = pa.float64()
     ts_type = ORDER_QUALITY.field("first_fill_ts").type
@@ -274,7 +336,7 @@ def order_quality(
         nbbo_bid_size=_sizes_at(nb.column("bid_size"), r, bid_ok),
         nbbo_ask_size=_sizes_at(nb.column("ask_size"), r, ask_ok),
         nbbo_state=pc.take(pa.array(_STATES), pa.array(state)),
-        quoted_spread=_masked(quoted, usable, price),
+        quoted_spread=_masked(quoted, quoted_ok, price),
         executed_qty=pa.array(executed, type=pa.float64()),
         avg_price=_masked(avg, filled, price),
         first_fill_ts=_masked(first, filled, pa.int64()).cast(ts_type),
@@ -296,6 +358,8 @@ def order_quality(
         columns[f"realized_spread_{h}"] = _masked(values, valid, price)
     for h, (values, valid) in zip(horizons, impact, strict=True):
         columns[f"price_impact_{h}"] = _masked(values, valid, price)
+    for h, weight in zip(horizons, realized_qty, strict=True):
+        columns[f"realized_qty_{h}"] = pa.array(weight, type=pa.float64())
     schema = quality_schema(horizons)
     return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
 
@@ -304,7 +368,7 @@ def stream_order_quality(
     days: Iterable[tuple[pa.Table, pa.Table, pa.Table]],
     *,
     workers: int = 1,
-    stale_after_ns: int | None = DEFAULT_STALE_AFTER_NS,
+    stale_after_ns: int | None = None,
     horizons: Mapping[str, int] = HORIZONS_NS,
 ) -> Iterator[pa.Table]:
     """``order_quality`` over (orders, fills, nbbo) of one trading day at a time, in order.

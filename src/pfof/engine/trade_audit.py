@@ -2,12 +2,23 @@
 
 For every row of ``INVESTOR_TRADES``: the NBBO at the order time (at the execution time when
 the row has no order time, flagged), its age, where the fill stands against it (``inside``,
-``at``, ``outside``, ``crossed`` or ``no_quote``), price improvement per share and in
-dollars, effective spread, E/Q, and, given the broker's Rule 606(a)(1) cells, the payment the
+``at``, ``outside`` or ``no_quote``), price improvement per share and in dollars, effective
+spread, E/Q, and, given the broker's Rule 606(a)(1) cells, the payment the
 broker likely received for the order (:mod:`~pfof.engine.order_payment`), and for an option
 trade whose underlying is quoted too, the cost in implied-volatility points
 (:func:`~pfof.engine.option_pricing.implied_vol_points`, the measure of docs/options.md).
 Formulas, units and every flag: docs/audit.md.
+
+Which quote is usable (:func:`audit_usable`): a quote of the trade's New York date, and, for a
+trade at or after 09:30 New York, one stamped at or after 09:30 (the regular-session rule of
+the quality engine, docs/rule605.md E1: a pre-open quote is no price an order of the session
+could have had); a pre-market trade is measured against that morning's pre-market NBBO. An
+earlier day's quote is refused (``earlier_day_quote``), as is a pre-open quote for a trade of
+the session or later (``pre_open_quote``), whatever its age unless the caller sets a limit.
+Unlike Rule 605, which covers regular-hours orders only, the audit measures extended-hours
+trades, flagged ``extended_hours`` (outside the NYSE regular session of their date: the
+pre-market and post-close NBBO is thin). A crossed quote is measured against its far side and
+midpoint (flag ``crossed_quote``), without quoted spread or E/Q (E5).
 
 The NBBO lookups are one batch of :class:`~pfof.engine.asof.NbboIndex` searches (the as-of
 rule of docs/metrics.md: the latest row of the symbol stamped at or before the time). The
@@ -22,7 +33,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -36,6 +47,7 @@ from pfof.engine.nbbo import conform, nbbo_table
 from pfof.engine.option_pricing import IVStatus, implied_vol_points
 from pfof.engine.option_quality import DEFAULT_RATE, expiry_ns
 from pfof.engine.order_payment import PaymentRateBook, payment_usd
+from pfof.engine.quality import SESSION_OPEN_NS, local_ns
 from pfof.model.enums import OrderType, Section
 from pfof.model.market_time import MARKET_TZ, year_quarter
 from pfof.model.money import round_half_up
@@ -53,6 +65,8 @@ __all__ = [
     "AuditSummary",
     "TradeAudit",
     "audit_trades",
+    "audit_usable",
+    "extended_hours",
     "summarise_audit",
 ]
 
@@ -63,6 +77,7 @@ _NY = ZoneInfo(MARKET_TZ)
 #: Continuous dividend yield of an option's underlying when the caller gives none.
 DEFAULT_DIVIDEND_YIELD = 0.0
 _YEAR_NS = 365.0 * 86_400 * 1_000_000_000
+_DAY_NS = 86_400 * 1_000_000_000
 _STATED_606 = {
     TradeOrderType.MARKET: OrderType.MARKET,
     TradeOrderType.MARKETABLE_LIMIT: OrderType.MARKETABLE_LIMIT,
@@ -75,6 +90,7 @@ _STATED_606 = {
 _UNUSABLE = (
     AuditFlag.AFTER_QUOTES,
     AuditFlag.EARLIER_DAY_QUOTE,
+    AuditFlag.PRE_OPEN_QUOTE,
     AuditFlag.STALE_QUOTE,
 )
 
@@ -170,6 +186,58 @@ def market_date(ts_ns: int) -> date:
     return _minute_date(ts_ns // 60_000_000_000)
 
 
+def audit_usable(quote_ts: np.ndarray, at_ts: np.ndarray) -> np.ndarray:
+    """Whether a quote stamped ``quote_ts`` may price a trade at ``at_ts`` (UTC nanoseconds).
+
+    The quote must be of the trade's New York date; for a trade at or after 09:30 New York it
+    must also be stamped at or after 09:30 (a regular-hours or post-close trade never takes a
+    pre-open quote, as :func:`~pfof.engine.quality.in_session` rules), while a pre-market
+    trade takes that morning's pre-market quote. ``quote_ts`` is the as-of quote, at or before
+    ``at_ts``.
+
+    >>> open_ = 1_652_189_400_000_000_000  # 2022-05-10 09:30 New York
+    >>> audit_usable(np.array([open_ - 1, open_ - 1, open_ - 86_400_000_000_000]),
+    ...              np.array([open_ - 1, open_, open_ - 1])).tolist()
+    [True, False, False]
+    """
+    at_ts = np.asarray(at_ts, dtype=np.int64)
+    if len(at_ts) == 0:
+        return np.zeros(0, dtype=bool)
+    at_local = local_ns(at_ts)
+    midnight = at_local - at_local % _DAY_NS
+    open_local = midnight + SESSION_OPEN_NS
+    floor = np.where(at_local < open_local, midnight, open_local)
+    return local_ns(np.asarray(quote_ts, dtype=np.int64)) >= floor
+
+
+def extended_hours(ts: np.ndarray) -> np.ndarray:
+    """Whether each UTC nanosecond time is outside the NYSE regular session of its New York
+    date (09:30 to 16:00, 13:00 on early-close days; weekends and holidays have none).
+
+    >>> extended_hours(np.array([1_652_189_400_000_000_000, 1_652_212_800_000_000_000])).tolist()
+    [False, True]
+    """
+    ts = np.asarray(ts, dtype=np.int64)
+    if len(ts) == 0:
+        return np.zeros(0, dtype=bool)
+    # the exchange calendar loads pandas: imported on the first audit, not with the module
+    from pfof.engine.covered605 import regular_sessions
+
+    day = local_ns(ts) // _DAY_NS  # New York dates, as days since 1970-01-01
+    epoch = date(1970, 1, 1)
+    sessions = regular_sessions(
+        epoch + timedelta(days=int(day.min())), epoch + timedelta(days=int(day.max()))
+    )
+    days = np.array([(d - epoch).days for d in sessions.get_column("day").to_list()], np.int64)
+    opens = sessions.get_column("session_open_ns").to_numpy().astype(np.int64)
+    closes = sessions.get_column("session_close_ns").to_numpy().astype(np.int64)
+    if len(days) == 0:
+        return np.ones(len(ts), dtype=bool)
+    at = np.minimum(np.searchsorted(days, day), len(days) - 1)
+    regular = (days[at] == day) & (ts >= opens[at]) & (ts < closes[at])
+    return ~regular
+
+
 def _canonical_nbbo(nbbo: pa.Table) -> pa.Table:
     """``nbbo`` with symbols in :func:`canonical_symbol` form (option spellings unified)."""
     encoded = pc.dictionary_encode(nbbo.column("symbol").combine_chunks())
@@ -198,7 +266,9 @@ def audit_trades(
     ``nbbo`` has at least the ``NBBO`` columns (symbol, ts, bid, bid_size, ask, ask_size).
     ``data_end_ns``: the last time the quote data covers, one for all symbols or per symbol
     (several sources end at different times; default: the NBBO's last row); a trade after it
-    is ``no_quote``. ``max_quote_age_ns``: a quote older than this is not used.
+    is ``no_quote``. A quote refused by :func:`audit_usable` (an earlier day's, or a pre-open
+    quote for a trade at or after 09:30 New York) is not used; ``max_quote_age_ns``: nor is
+    one older than this. A trade outside the regular session is flagged ``extended_hours``.
     ``sp500``: the symbols counted in 606's S&P 500 section (``None``: none known, stocks are
     counted as "other stocks" and flagged). ``rates``: the 606 cells for payment estimates
     (``None``: no estimate). ``broker``: for rows that name none. Symbols match in
@@ -230,6 +300,11 @@ def audit_trades(
     else:
         single_end = data_end_ns
     members = None if sp500 is None else {canonical_symbol(s) for s in sp500}
+    found = rows >= 0
+    session = np.zeros(n, dtype=bool)
+    if quote_ts is not None and found.any():
+        session[found] = audit_usable(quote_ts[rows[found]], lookup[found])
+    outside_hours = extended_hours(lookup)
 
     columns = {  # the times are in ``lookup`` already (converting them to Python is slow)
         name: t.column(name).to_pylist()
@@ -251,6 +326,8 @@ def audit_trades(
                 flags.append(AuditFlag.SECTION_ASSUMED)
         if not has_order[i]:
             flags.append(AuditFlag.EXECUTION_TIME)
+        if outside_hours[i]:
+            flags.append(AuditFlag.EXTENDED_HOURS)
         trade = TradeAudit(
             trade_id=columns["trade_id"][i],
             symbol=symbol,
@@ -279,6 +356,7 @@ def audit_trades(
                 (bids[row], asks[row], bid_sizes[row], ask_sizes[row]),
                 ends.get(symbol) if ends is not None else single_end,
                 max_quote_age_ns,
+                bool(session[i]),
             )
         _classify_order_type(trade, columns["limit_price"][i], estimating=rates is not None)
         if rates is not None:
@@ -303,7 +381,7 @@ def _vol_points(
     uncrossed options NBBO, in one vectorised implied-volatility solve.
 
     The underlying's quote is its NBBO row as of the trade's lookup time, refused by the
-    rules of the option's own quote (after its data, an earlier day, too old) and unless
+    rules of the option's own quote (after its data, :func:`audit_usable`, too old) and unless
     two-sided and uncrossed (flag ``no_underlying_quote``).
     """
     picked: list[tuple[TradeAudit, OptionSymbol, Decimal, Decimal]] = []
@@ -320,16 +398,20 @@ def _vol_points(
     u_bid = nb.column("bid").to_pylist()
     u_ask = nb.column("ask").to_pylist()
     spot = np.full(len(picked), np.nan)
+    found = (codes >= 0) & (rows >= 0)
+    session = np.zeros(len(picked), dtype=bool)
+    if quote_ts is not None and found.any():
+        session[found] = audit_usable(quote_ts[rows[found]], when[found])
     for j, (trade, terms, _, _) in enumerate(picked):
         row = int(rows[j])
-        if codes[j] < 0 or row < 0 or quote_ts is None:
+        if not found[j] or quote_ts is None:
             continue
         ts = int(quote_ts[row])
         root = terms.root
         end = data_end_ns.get(root) if isinstance(data_end_ns, Mapping) else data_end_ns
         if (
             (end is not None and trade.lookup_ts > end)
-            or market_date(ts) != market_date(trade.lookup_ts)
+            or not session[j]
             or (max_age_ns is not None and trade.lookup_ts - ts > max_age_ns)
         ):
             continue
@@ -367,14 +449,19 @@ def _measure(
     quote: tuple[float | None, float | None, int | None, int | None],
     data_end_ns: int | None,
     max_age_ns: int | None,
+    session: bool,
 ) -> None:
-    """Fill in the quote and the price figures of ``trade`` from the NBBO row in force."""
+    """Fill in the quote and the price figures of ``trade`` from the NBBO row in force.
+
+    ``session``: whether the quote may price the trade (:func:`audit_usable`).
+    """
     flags = trade.flags
     t = trade.lookup_ts
     if data_end_ns is not None and t > data_end_ns:
         flags.append(AuditFlag.AFTER_QUOTES)
-    elif market_date(quote_ts) != market_date(t):
-        flags.append(AuditFlag.EARLIER_DAY_QUOTE)
+    elif not session:
+        earlier = market_date(quote_ts) != market_date(t)
+        flags.append(AuditFlag.EARLIER_DAY_QUOTE if earlier else AuditFlag.PRE_OPEN_QUOTE)
     elif max_age_ns is not None and t - quote_ts > max_age_ns:
         flags.append(AuditFlag.STALE_QUOTE)
     if any(f in flags for f in _UNUSABLE):
@@ -392,9 +479,6 @@ def _measure(
         flags.append(AuditFlag.ONE_SIDED_QUOTE)
     if far is None:
         return  # position stays no_quote
-    if bid is not None and ask is not None and bid > ask:
-        trade.position = TradePosition.CROSSED
-        return
     pi = far - trade.price if buy else trade.price - far
     trade.price_improvement_per_share = pi
     trade.price_improvement_usd = pi * trade.quantity * trade.multiplier
@@ -405,6 +489,9 @@ def _measure(
         return
     side = 1 if buy else -1
     trade.effective_spread = side * (2 * trade.price - (bid + ask))  # 2·s·(P − M)
+    if bid > ask:  # crossed: far side and midpoint exist, a negative spread would flip E/Q
+        flags.append(AuditFlag.CROSSED_QUOTE)
+        return
     trade.quoted_spread = ask - bid
     if trade.quoted_spread == 0:
         flags.append(AuditFlag.LOCKED_QUOTE)
@@ -429,7 +516,7 @@ def _classify_order_type(trade: TradeAudit, limit_price: Decimal | None, estimat
         trade.order_type = _STATED_606[TradeOrderType(stated)]
     else:
         far = trade.nbbo_ask if trade.side == "buy" else trade.nbbo_bid
-        if limit_price is None or far is None or trade.position is TradePosition.CROSSED:
+        if limit_price is None or far is None:
             if estimating:
                 trade.flags.append(AuditFlag.ORDER_TYPE_UNKNOWN)
             return

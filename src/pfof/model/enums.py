@@ -22,6 +22,17 @@ class OrderType(StrEnum):
     OTHER = "other"
 
 
+class SpecialHandling(StrEnum):
+    """Customer special-handling instructions an order log lists in ``orders.special_handling``
+    (space-separated). Any instruction, these or another code (e.g. for non-regular
+    settlement), takes the order out of Rule 605's covered orders (Staff Legal Bulletin 13)."""
+
+    ALL_OR_NONE = "AON"
+    NOT_HELD = "NH"
+    AT_THE_OPEN = "OPG"  # also MOO / LOO
+    AT_THE_CLOSE = "CLS"  # also MOC / LOC
+
+
 class Side(StrEnum):
     BUY = "buy"
     SELL = "sell"

@@ -8,7 +8,8 @@ from enum import StrEnum
 class NbboState(StrEnum):
     """State of the NBBO in force at order receipt (docs/metrics.md, "Quote states").
 
-    Spread and price-improvement metrics are computed only for NORMAL and LOCKED.
+    Spread and price-improvement metrics are computed for NORMAL, LOCKED and CROSSED (the
+    quoted spread and E/Q only for NORMAL and LOCKED).
     """
 
     NORMAL = "normal"  # bid < ask, both present
@@ -16,7 +17,7 @@ class NbboState(StrEnum):
     CROSSED = "crossed"  # bid > ask
     ONE_SIDED = "one_sided"  # exactly one side present
     EMPTY = "empty"  # no quote yet for the symbol, or neither side present
-    STALE = "stale"  # the latest quote is older than the configured age
+    STALE = "stale"  # another session's or a pre-open quote, or older than an opt-in age
 
 
 class QuotePosition(StrEnum):

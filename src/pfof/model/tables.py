@@ -10,6 +10,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 TS = pa.timestamp("ns", tz="UTC")
+#: Field metadata of a column producers may leave out (added later); readers fill it with nulls.
+OPTIONAL = {b"pfof.optional": b"true"}
 PRICE = pa.float64()
 #: Exact money: up to 10^20 dollars with 6 decimals (micro-dollars).
 MONEY = pa.decimal128(26, 6)
@@ -77,7 +79,10 @@ ORDERS = pa.schema(
         ("stop_price", PRICE),
         ("time_in_force", pa.string()),  # DAY, IOC, GTC, OPG, CLS
         ("directed", pa.bool_()),
-        ("held", pa.bool_()),
+        ("held", pa.bool_()),  # false = not held
+        # customer special-handling codes, space-separated (model.enums.SpecialHandling:
+        # AON, NH, OPG, CLS, ...); null = none. Optional: logs written before it read as null.
+        pa.field("special_handling", pa.string(), metadata=OPTIONAL),
     ]
 )
 
@@ -133,6 +138,21 @@ PAYMENTS = pa.schema(
         ("amount", MONEY),  # USD, positive = paid by the venue to the broker
     ]
 )
+
+
+def with_optional_columns(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with each optional column of ``schema`` (field metadata :data:`OPTIONAL`)
+    that it lacks appended as nulls, so tables written before the column existed still read.
+
+    >>> old = pa.table({"order_id": ["o1"]})
+    >>> with_optional_columns(old, ORDERS).column("special_handling").to_pylist()
+    [None]
+    """
+    for f in schema:
+        if f.name not in table.column_names and (f.metadata or {}).get(b"pfof.optional"):
+            table = table.append_column(f, pa.nulls(table.num_rows, f.type))
+    return table
+
 
 CANONICAL: dict[str, pa.Schema] = {
     "quotes": QUOTES,
@@ -200,6 +220,13 @@ ORDER_QUALITY = pa.schema(
         ("price_impact_15s", PRICE),
         ("price_impact_1m", PRICE),
         ("price_impact_5m", PRICE),
+        # shares of the fills with a valid midpoint at exec + h: the realized spread's weight.
+        # Optional: quality tables and stores written before them read as null.
+        pa.field("realized_qty_50ms", pa.float64(), metadata=OPTIONAL),
+        pa.field("realized_qty_1s", pa.float64(), metadata=OPTIONAL),
+        pa.field("realized_qty_15s", pa.float64(), metadata=OPTIONAL),
+        pa.field("realized_qty_1m", pa.float64(), metadata=OPTIONAL),
+        pa.field("realized_qty_5m", pa.float64(), metadata=OPTIONAL),
     ]
 )
 

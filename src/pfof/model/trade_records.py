@@ -63,7 +63,6 @@ class TradePosition(StrEnum):
     INSIDE = "inside"  # better than the far side (price improvement)
     AT = "at"  # at the far side
     OUTSIDE = "outside"  # worse than the far side
-    CROSSED = "crossed"  # the NBBO was crossed (bid > ask): no meaningful comparison
     NO_QUOTE = "no_quote"  # no usable quote: symbol or time outside the data, one-sided, ...
 
 
@@ -80,6 +79,9 @@ class AuditFlag(StrEnum):
     AFTER_QUOTES = "after_quotes"
     #: the latest quote is from an earlier New York trading date
     EARLIER_DAY_QUOTE = "earlier_day_quote"
+    #: the trade is at or after 09:30 New York and the latest quote, of its date, is stamped
+    #: before the 09:30 open
+    PRE_OPEN_QUOTE = "pre_open_quote"
     #: the latest quote is older than the maximum age asked for
     STALE_QUOTE = "stale_quote"
     #: the NBBO in force has neither a bid nor an offer
@@ -89,6 +91,13 @@ class AuditFlag(StrEnum):
     ONE_SIDED_QUOTE = "one_sided_quote"
     #: bid equals ask: the quoted spread is 0, so E/Q is undefined
     LOCKED_QUOTE = "locked_quote"
+    #: bid above ask: measured against the far side and the midpoint, but no quoted spread
+    #: or E/Q (a negative spread would flip E/Q's sign)
+    CROSSED_QUOTE = "crossed_quote"
+    #: the trade's time is outside the NYSE regular session of its New York date (pre-market,
+    #: post-close, a weekend or holiday): measured against that day's extended-hours NBBO,
+    #: which is thin; Rule 605 covers regular-hours orders only
+    EXTENDED_HOURS = "extended_hours"
     #: a limit order that was not marketable when it arrived: it rested, and the figures
     #: compare its fill with a quote it was not meant to take
     NON_MARKETABLE_LIMIT = "non_marketable_limit"

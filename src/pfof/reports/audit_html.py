@@ -37,7 +37,6 @@ _POSITION_COLOURS = {
     TradePosition.INSIDE: "#2ca02c",
     TradePosition.AT: "#1f77b4",
     TradePosition.OUTSIDE: "#d62728",
-    TradePosition.CROSSED: "#ff7f0e",
     TradePosition.NO_QUOTE: "#7f7f7f",
 }
 

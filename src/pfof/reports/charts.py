@@ -101,29 +101,68 @@ def venue_order(quality: pl.DataFrame) -> list[str]:
     return [v for v in venues if v != OTHER_VENUES] + [v for v in venues if v == OTHER_VENUES]
 
 
+def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    """``num / den``, null where ``den`` is 0 (no weight: the average is undefined)."""
+    return pl.when(den != 0).then(num / den)
+
+
 def venue_stats(quality: pl.DataFrame) -> pl.DataFrame:
-    """Share-weighted execution quality per first-route venue (marketable orders)."""
+    """Share-weighted execution quality per first-route venue (marketable orders).
+
+    Over the measured orders (:func:`measured_marketable`: a fill and a usable quote at
+    receipt): ``orders``, ``shares``, price improvement, the effective spread (crossed quotes
+    included, docs/rule605.md E5), ``improved``, all weighted by executed shares. Weighted
+    the way the quality summary and Rule 605 aggregate (docs/rule605.md E3, E5):
+
+    * ``quoted_cents``: the quoted spread over the shares of the orders that have one (an
+      order received while the NBBO was crossed has none);
+    * ``eq``: effective over quoted spread, both share-weighted over those same orders;
+    * ``rs_<h>``: the realized spread at horizon ``h`` weighted by ``realized_qty_<h>``, the
+      shares whose fill had a valid midpoint at that horizon (the executed shares for a table
+      without the column, or a null in it), over every filled marketable order of the venue,
+      its receipt quote usable or not (a realized spread needs none).
+    """
     x = pl.col("executed_qty")
-    m = measured_marketable(quality)
-    rs = {
-        f"rs_{h}": (pl.col(f"realized_spread_{h}") * x).sum()
-        / x.filter(pl.col(f"realized_spread_{h}").is_not_null()).sum()
-        * 100
-        for h in HORIZONS_NS
-    }
+    filled = quality.filter(
+        pl.col("order_type").is_in(MARKETABLE)
+        & (pl.col("executed_qty") > 0)
+        & pl.col("venue").is_not_null()
+    )
+    measured = pl.col("effective_spread").is_not_null()
+    xm = x.filter(measured)
+    both = measured & pl.col("quoted_spread").is_not_null()
+    rs = {}
+    for h in HORIZONS_NS:
+        value = pl.col(f"realized_spread_{h}")
+        weight = x
+        if f"realized_qty_{h}" in quality.columns:
+            weight = pl.coalesce(pl.col(f"realized_qty_{h}"), x)
+        ok = value.is_not_null() & weight.is_not_null()
+        rs[f"rs_{h}"] = _ratio((value * weight).filter(ok).sum(), weight.filter(ok).sum()) * 100
     return (
-        m.group_by("venue")
+        filled.group_by("venue")
         .agg(
-            orders=pl.len(),
-            shares=x.sum(),
-            pi_usd=pl.col("price_improvement_usd").sum(),
-            pi_cents=(pl.col("price_improvement_per_share") * x).sum() / x.sum() * 100,
-            eff_cents=(pl.col("effective_spread") * x).sum() / x.sum() * 100,
-            quoted_cents=(pl.col("quoted_spread") * x).sum() / x.sum() * 100,
-            eq=(pl.col("effective_spread") * x).sum() / (pl.col("quoted_spread") * x).sum(),
-            improved=(pl.col("quote_position") == "inside").mean(),
+            orders=measured.sum(),
+            shares=xm.sum(),
+            pi_usd=pl.col("price_improvement_usd").filter(measured).sum(),
+            pi_cents=_ratio(
+                (pl.col("price_improvement_per_share") * x).filter(measured).sum(), xm.sum()
+            )
+            * 100,
+            eff_cents=_ratio((pl.col("effective_spread") * x).filter(measured).sum(), xm.sum())
+            * 100,
+            quoted_cents=_ratio(
+                (pl.col("quoted_spread") * x).filter(both).sum(), x.filter(both).sum()
+            )
+            * 100,
+            eq=_ratio(
+                (pl.col("effective_spread") * x).filter(both).sum(),
+                (pl.col("quoted_spread") * x).filter(both).sum(),
+            ),
+            improved=(pl.col("quote_position") == "inside").filter(measured).mean(),
             **rs,
         )
+        .filter(pl.col("orders") > 0)
         .sort(
             [pl.col("venue") == OTHER_VENUES, pl.col("orders"), pl.col("venue")],
             descending=[False, True, False],

@@ -194,6 +194,8 @@ def _orders_table(cfg: SimConfig, u: Universe, do: DayOrders) -> pa.Table:
             "time_in_force": do.tif.tolist(),
             "directed": do.directed_to >= 0,
             "held": do.held,
+            # stop orders are 606's "other" orders; their stop_price makes them 605 stop orders
+            "special_handling": pa.nulls(do.n, pa.string()),
         },
         schema=ORDERS,
     )

@@ -13,7 +13,10 @@ from pfof.sim.prices import EMPTY, ceil_tick, floor_tick, tick
 from pfof.sim.quotes import DayQuotes, asof, u_shape_inverse
 from pfof.sim.universe import Universe
 
-# Internal order kinds; the Rule 606 order type follows from the kind.
+# Internal order kinds; the Rule 606 order type follows from the kind. Stop, on-open and
+# on-close orders are 606 "other" orders; what makes each what it is sits in the order's own
+# columns, which Rule 605 reads: a stop order has a ``stop_price`` (605 type MXXNY once
+# triggered), on-open and on-close orders have the times in force OPG and CLS (not covered).
 MARKET, MKT_LIMIT, NM_LIMIT, STOP, ON_OPEN, ON_CLOSE = range(6)
 KIND_TO_TYPE = np.array(
     ["market", "marketable_limit", "non_marketable_limit", "other", "other", "other"],

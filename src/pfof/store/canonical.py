@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from pfof.errors import InputError
 from pfof.model.ground_truth import GROUND_TRUTH
-from pfof.model.tables import CANONICAL
+from pfof.model.tables import CANONICAL, with_optional_columns
 from pfof.store import layout
 from pfof.store.dataset import read_part
 from pfof.store.schema import connect
@@ -57,6 +57,10 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, names: list[str] | None = None
     """Create the canonical (and ground-truth) tables and the load log if missing."""
     for name in names or list(SCHEMAS):
         con.execute(create_table_sql(name, SCHEMAS[name]))
+        for f in SCHEMAS[name]:  # optional columns a store made before them lacks
+            if (f.metadata or {}).get(b"pfof.optional"):
+                column = f'"{f.name}" {duckdb_type(f.type)}'
+                con.execute(f'ALTER TABLE "{name}" ADD COLUMN IF NOT EXISTS {column}')
     con.execute(
         "CREATE TABLE IF NOT EXISTS canonical_loads (day DATE, source VARCHAR, "
         "PRIMARY KEY (day, source))"
@@ -66,7 +70,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, names: list[str] | None = None
 def _insert(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
     schema = SCHEMAS[name]
     try:
-        table = table.select(schema.names).cast(schema)
+        table = with_optional_columns(table, schema).select(schema.names).cast(schema)
     except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise ValueError(f"table {name!r} does not match its canonical schema: {exc}") from exc
     con.register("_pfof_load", table)

@@ -93,7 +93,8 @@ def _from_dataset(
                 f"{root}/{name}/date=YYYY-MM-DD/*.parquet"
             )
         glob = _literal(layout.parquet_glob(root, name))
-        scan[name] = f"read_parquet({glob}, hive_partitioning = true)"
+        # by name: days written before an optional column existed lack it
+        scan[name] = f"read_parquet({glob}, hive_partitioning = true, union_by_name = true)"
     arrangements = layout.table_file(root, "arrangements")
     if not arrangements.is_file():
         raise InputError(f"{arrangements}: missing: expected the broker arrangements table")
@@ -136,6 +137,17 @@ def _from_store(
         raise StoreError(f"{where}: cannot read the order logs: {exc}") from exc
 
 
+def _orders_columns(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """The select list of the ``orders`` columns: an optional column (``special_handling``)
+    that a log written before it lacks is read as NULL."""
+    present = set(con.sql(f"SELECT * FROM {relation} LIMIT 0").columns)
+    cols = []
+    for f in CANONICAL["orders"]:
+        optional = (f.metadata or {}).get(b"pfof.optional")
+        cols.append(f.name if f.name in present or not optional else f"NULL AS {f.name}")
+    return ", ".join(cols)
+
+
 def _read(
     con: duckdb.DuckDBPyConnection,
     where_from: str,
@@ -154,7 +166,7 @@ def _read(
     if customer is not None:
         where += " AND customer_id = $customer"
         params["customer"] = customer
-    cols = ", ".join(CANONICAL["orders"].names)
+    cols = _orders_columns(con, scan["orders"])
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _r606_orders AS SELECT {cols} FROM {scan['orders']} "
         f"WHERE {where}",
