@@ -1,10 +1,13 @@
-"""engine.nbbo: consolidation against a dict-of-venues replay, and on real venue quotes."""
+"""engine.nbbo: consolidation against a dict-of-venues replay, and on real venue quotes; the
+compiled kernel against the NumPy implementation it replaced (tests/support/reference_nbbo_numpy),
+which must give identical tables: same rows, same order, same bits."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -12,9 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared_path
+from conftest import SimMarket, shared_path
 from pfof.engine.nbbo import consolidate_nbbo, nbbo_states, nbbo_table, quotes_to_nbbo
 from pfof.model.tables import NBBO, QUOTES
+from support.reference_nbbo_numpy import reference_consolidate_nbbo
 from support.reference_quality import ref_consolidate
 
 TS = pa.timestamp("ns", tz="UTC")
@@ -129,10 +133,11 @@ def test_missing_or_mistyped_column_raises_naming_the_column() -> None:
         nbbo_table(bad)
 
 
-def test_real_venue_quotes_match_replay() -> None:
-    """TAQ quotes of one stock on 12 venues (locked/crossed venues, shared timestamps)."""
+def _real_quotes(rows: int | None = None) -> pa.Table:
+    """The shared TAQ sample as venue quotes (the exchange letter as the venue)."""
     raw = pq.read_table(shared_path("real-quotes", "sampleQDataRaw.parquet"))
-    raw = raw.slice(0, 20_000)
+    if rows is not None:
+        raw = raw.slice(0, rows)
     dt = raw.column("DT")
     ts = pc.cast(pc.cast(dt, pa.timestamp("ns")), pa.int64())
     quotes = pa.table(
@@ -146,8 +151,14 @@ def test_real_venue_quotes_match_replay() -> None:
             "ask_size": raw.column("OFRSIZ").cast(pa.int64()),
         }
     )
-    rows = quotes.to_pylist()
-    got = _rows(consolidate_nbbo(quotes.set_column(1, "ts", ts.cast(TS))))
+    return quotes.set_column(1, "ts", ts.cast(TS))
+
+
+def test_real_venue_quotes_match_replay() -> None:
+    """TAQ quotes of one stock on 12 venues (locked/crossed venues, shared timestamps)."""
+    quotes = _real_quotes(20_000)
+    rows = quotes.set_column(1, "ts", pc.cast(quotes.column("ts"), pa.int64())).to_pylist()
+    got = _rows(consolidate_nbbo(quotes))
     want = ref_consolidate(rows)
     assert len(got) == len(want) > 1_000
     for g, w in zip(got, want, strict=True):
@@ -213,3 +224,173 @@ def test_nbbo_states_label_locked_and_crossed() -> None:
         }
     )
     assert nbbo_states(table).to_pylist() == ["normal", "locked", "crossed", "one_sided"]
+
+
+# ------------------------------------------------- the kernel against the NumPy implementation
+
+
+def _assert_identical(quotes: pa.Table, **kwargs: int) -> pa.Table:
+    got = consolidate_nbbo(quotes, **kwargs)
+    want = reference_consolidate_nbbo(quotes, **kwargs)
+    assert got.schema.equals(want.schema)
+    assert got.equals(want)  # values, nulls and order; floats compared exactly
+    for name in ("bid", "ask"):  # bit for bit, not just ==
+        g = pc.fill_null(got.column(name), 0.0).to_numpy()
+        w = pc.fill_null(want.column(name), 0.0).to_numpy()
+        assert g.tobytes() == w.tobytes()
+    return got
+
+
+@st.composite
+def bursty_quotes(draw: st.DrawFn) -> pa.Table:
+    """Venue quotes in bursts sharing a timestamp, out of time order across and within
+    symbols, with missing, zero and negative sides and prices that lock and cross."""
+    prices = st.sampled_from([None, -1.0, 0.0, 9.98, 9.99, 10.0, 10.01, 10.02, float("inf")])
+    sizes = st.one_of(st.none(), st.integers(-2, 5))
+    rows: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(0, 12))):
+        ts = draw(st.integers(0, 6))
+        symbol = draw(st.sampled_from(["A", "BB", "C", "D"]))
+        for _ in range(draw(st.integers(1, 6))):  # a burst: one timestamp, several venues
+            rows.append(
+                {
+                    "symbol": draw(st.sampled_from([symbol, symbol, "Z"])),
+                    "ts": ts,
+                    "venue": draw(st.sampled_from(["V1", "V2", "V3", "V4", "V5"])),
+                    "bid": draw(prices),
+                    "bid_size": draw(sizes),
+                    "ask": draw(prices),
+                    "ask_size": draw(sizes),
+                }
+            )
+    return _quotes(rows)
+
+
+@settings(max_examples=400, deadline=None)
+@given(bursty_quotes(), st.sampled_from([1, 2, 5, 1_000]))
+def test_kernel_equals_numpy_implementation_on_bursts(quotes: pa.Table, chunk_rows: int) -> None:
+    _assert_identical(quotes, chunk_rows=chunk_rows)
+
+
+def test_kernel_replays_a_withdrawn_best_and_a_burst() -> None:
+    """The best bidder leaves (its new quote is lower): the next best venue's bid, with the sizes
+    of every venue at that price; a burst of one timestamp gives one row, its last state."""
+    rows = [
+        {
+            "symbol": "A",
+            "ts": 1,
+            "venue": "X",
+            "bid": 10.0,
+            "bid_size": 2,
+            "ask": 10.2,
+            "ask_size": 1,
+        },
+        {
+            "symbol": "A",
+            "ts": 1,
+            "venue": "Y",
+            "bid": 9.9,
+            "bid_size": 3,
+            "ask": 10.1,
+            "ask_size": 4,
+        },
+        {
+            "symbol": "A",
+            "ts": 1,
+            "venue": "Z",
+            "bid": 9.9,
+            "bid_size": 5,
+            "ask": 10.1,
+            "ask_size": 6,
+        },
+        {
+            "symbol": "A",
+            "ts": 2,
+            "venue": "X",
+            "bid": 9.8,
+            "bid_size": 2,
+            "ask": 10.1,
+            "ask_size": 1,
+        },
+        {
+            "symbol": "A",
+            "ts": 3,
+            "venue": "Y",
+            "bid": None,
+            "bid_size": None,
+            "ask": 9.9,
+            "ask_size": 7,
+        },
+    ]  # ts 3: Y's ask 9.9 locks Z's bid 9.9 (kept, a locked market)
+    got = _rows(_assert_identical(_quotes(rows)))
+    assert got == [
+        ("A", 1, 10.0, 2, 10.1, 10),
+        ("A", 2, 9.9, 8, 10.1, 11),  # X now asks 10.1 too: 1 + 4 + 6
+        ("A", 3, 9.9, 5, 9.9, 7),
+    ]
+
+
+def test_kernel_sorts_unordered_symbols_stably() -> None:
+    """Quotes out of time order: sorted by time, rows of one timestamp kept in input order."""
+    rows = [
+        {
+            "symbol": "B",
+            "ts": 5,
+            "venue": "X",
+            "bid": 1.0,
+            "bid_size": 1,
+            "ask": 2.0,
+            "ask_size": 1,
+        },
+        {
+            "symbol": "B",
+            "ts": 3,
+            "venue": "X",
+            "bid": 1.1,
+            "bid_size": 1,
+            "ask": 2.0,
+            "ask_size": 1,
+        },
+        {
+            "symbol": "B",
+            "ts": 3,
+            "venue": "X",
+            "bid": 1.2,
+            "bid_size": 1,
+            "ask": 2.0,
+            "ask_size": 1,
+        },
+        {
+            "symbol": "A",
+            "ts": 9,
+            "venue": "Y",
+            "bid": 1.0,
+            "bid_size": 1,
+            "ask": None,
+            "ask_size": 0,
+        },
+    ]
+    got = _rows(_assert_identical(_quotes(rows)))
+    assert got == [
+        ("A", 9, 1.0, 1, None, None),
+        ("B", 3, 1.2, 1, 2.0, 1),  # the later of ts 3's two quotes stands
+        ("B", 5, 1.0, 1, 2.0, 1),
+    ]
+
+
+def test_kernel_equals_numpy_implementation_on_the_simulated_market(
+    sim_market: SimMarket,
+) -> None:
+    quotes = sim_market.read_all("quotes")
+    got = _assert_identical(quotes)
+    assert got.num_rows > 1_000
+    _assert_identical(quotes, chunk_rows=5_000)  # several kernel calls
+
+
+def test_kernel_equals_numpy_implementation_on_real_venue_quotes() -> None:
+    quotes = _real_quotes()
+    got = _assert_identical(quotes)
+    assert got.num_rows > 10_000
+    assert set(nbbo_states(got).to_pylist()) >= {"normal", "locked", "crossed"}
+    shuffled = quotes.take(pa.array(np.random.default_rng(1).permutation(quotes.num_rows)))
+    _assert_identical(shuffled)  # out of time order: the merge sort path

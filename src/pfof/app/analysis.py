@@ -82,10 +82,12 @@ def stored_reports(
     (report type, broker, year and quarter, and for a FINRA bulk file the filer's CRD) the
     latest counts, by bulk-file version ``V<k>``, then ``<timestamp>``, then ingestion order.
     ``history`` adds the superseded editions and the duplicate files (the same report in
-    another byte form, recorded but not stored again). ``source`` is a store path (opened
-    read-only) or an open connection. Each :class:`~pfof.store.queries.StoredReport` has its
-    ``status`` (``current``, ``superseded``, ``duplicate``), path, identity and
-    ``.to_json()``.
+    another byte form, recorded but not stored again). Another filer's report identical to a
+    current one (affiliated broker-dealers filing the same figures under their own CRD or
+    name) is always listed, as ``affiliated``, and counts once, as the report it repeats.
+    ``source`` is a store path (opened read-only) or an open connection. Each
+    :class:`~pfof.store.queries.StoredReport` has its ``status`` (``current``,
+    ``superseded``, ``duplicate``, ``affiliated``), path, identity and ``.to_json()``.
 
     >>> import pfof
     >>> pfof.ingest(["606-reports/"], "pfof.duckdb")               # doctest: +SKIP

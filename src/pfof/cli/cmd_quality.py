@@ -47,12 +47,35 @@ def quality_command(
     stale_after_ms: Annotated[
         float,
         typer.Option(
-            help="A receipt NBBO older than this is 'stale' (its spread metrics are "
-            "null); 0 disables the check.",
+            help="Also call a receipt NBBO older than this 'stale' (its spread metrics "
+            "are null); 0, the default, sets no age limit. A quote from another "
+            "session or before the open is always stale.",
             min=0,
         ),
-    ] = 300_000.0,
-    workers: Annotated[int, typer.Option(help="Trading days processed at once.", min=1)] = 1,
+    ] = 0.0,
+    workers: Annotated[
+        int, typer.Option(help="Trading days (or symbol batches) processed at once.", min=1)
+    ] = 1,
+    batch_symbols: Annotated[
+        int | None,
+        typer.Option(
+            help="Measure each day in batches of this many symbols, reading one batch's "
+            "NBBO at a time (default: only days whose NBBO has over 40 M rows, in batches "
+            "of about 8 M NBBO rows).",
+            min=1,
+        ),
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="local (this process) or spark (PySpark runs the per-(day, symbol batch) "
+            "kernels; needs pfof[spark] and Java).",
+        ),
+    ] = "local",
+    master: Annotated[
+        str | None,
+        typer.Option(help="Spark master URL with --engine spark (default: local[2])."),
+    ] = None,
 ) -> None:
     """Measure every order against the NBBO: spreads, price improvement, realized spreads."""
     from rich.console import Console
@@ -68,6 +91,10 @@ def quality_command(
     from pfof.cli.arg_checks import output_folder
     from pfof.cli.safe_text import markup
 
+    if engine not in ("local", "spark"):
+        raise typer.BadParameter(f"expected local or spark, got {engine!r}", param_hint="--engine")
+    if master is not None and engine != "spark":
+        raise typer.BadParameter("only with --engine spark", param_hint="--master")
     console = Console()
     out = output_folder(out or directory / "order_quality")
     with Progress(
@@ -82,9 +109,30 @@ def quality_command(
         def progress(done: int, total: int, day: date) -> None:
             bars.update(task, completed=done, total=total, description=f"order quality {day}")
 
-        run = measure_quality(
-            directory, out=out, stale_after_ms=stale_after_ms, workers=workers, progress=progress
-        )
+        def batch_progress(day: date, done: int, total: int) -> None:
+            bars.update(task, description=f"order quality {day} (batch {done}/{total})")
+
+        if engine == "spark":
+            from pfof.app.spark_quality import spark_quality
+
+            run = spark_quality(
+                directory,
+                out=out,
+                master=master or "local[2]",
+                stale_after_ms=stale_after_ms,
+                batch_symbols=batch_symbols,
+                progress=progress,
+            )
+        else:
+            run = measure_quality(
+                directory,
+                out=out,
+                stale_after_ms=stale_after_ms,
+                workers=workers,
+                progress=progress,
+                batch_symbols=batch_symbols,
+                batch_progress=batch_progress,
+            )
     console.print(summary_table(run.summary))
     if run.dropped_fills:
         console.print(

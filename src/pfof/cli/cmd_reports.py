@@ -3,7 +3,9 @@
 Every total pfof prints comes from current reports only: one edition per report (report type,
 broker, quarter, and for FINRA bulk files the filer's CRD). ``--history`` also lists the
 editions a restatement superseded and the duplicate files that were recorded but not stored
-again (the same report with other line endings, indentation or ``<timestamp>``).
+again (the same report with other line endings, indentation or ``<timestamp>``). Identical
+reports of affiliated filers (the same figures under two CRDs or broker names) are always
+listed, as ``affiliated``: one of them counts.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ def reports_command(
     A report is its type, broker, year and quarter (and for a FINRA bulk file the filer's CRD
     from the file name). A file with the same content as a stored one is a duplicate and is
     stored once; a different file for the same report is a restatement: the latest, by bulk
-    version V<k> then <timestamp>, is current and the others are kept as superseded.
+    version V<k> then <timestamp>, is current and the others are kept as superseded. Another
+    filer's report identical to a stored one (affiliated broker-dealers, other CRD or name) is
+    listed as affiliated and counted once.
     """
     import json
 
@@ -50,7 +54,7 @@ def reports_command(
     if not db.exists():
         raise InputError(f"{db}: no such store; run `pfof ingest PATH... --db {db}`")
     reports = stored_reports(db, history=True)
-    shown = reports if history else [r for r in reports if r.status == "current"]
+    shown = reports if history else [r for r in reports if r.status in ("current", "affiliated")]
     if as_json:
         typer.echo(json.dumps([r.to_json() for r in shown], indent=2))
         return
@@ -76,12 +80,13 @@ def print_reports(
         console.print("no reports in the store")
         return
     kinds = len({r.kind for r in shown}) > 1
+    statuses = history or any(r.status != "current" for r in shown)
     for broker in dict.fromkeys(r.broker or "" for r in shown):
         table = Table(title=cell(broker or "(no broker)", "bold"))
         table.add_column("Period", min_width=7)
         if kinds:
             table.add_column("Kind")
-        if history:
+        if statuses:
             table.add_column("Status")
         table.add_column("Published")
         table.add_column("Rows", justify="right")
@@ -92,9 +97,9 @@ def print_reports(
             table.add_row(
                 f"{r.year} Q{r.quarter}",
                 *([r.kind] if kinds else []),
-                *([cell(r.status, _STYLE[r.status])] if history else []),
+                *([cell(r.status, _STYLE[r.status])] if statuses else []),
                 _published(r),
-                f"{r.rows:,}" if r.status != "duplicate" else "–",
+                "–" if r.duplicate_of is not None else f"{r.rows:,}",  # not stored
                 cell(_file(r.path)),
             )
         console.print(table)
@@ -104,21 +109,29 @@ def print_reports(
         if not history and (counts["superseded"] or counts["duplicate"])
         else ""
     )
+    affiliated = f", {counts['affiliated']} affiliated" if counts["affiliated"] else ""
     console.print(
-        f"{counts['current']} current, {counts['superseded']} superseded, "
+        f"{counts['current']} current{affiliated}, {counts['superseded']} superseded, "
         f"{counts['duplicate']} duplicate(s){tail}",
         soft_wrap=True,
     )
+    for r in every:
+        if r.status == "affiliated" and r.current_path is not None:
+            console.print(
+                f"[cyan]affiliated[/] {markup(r.path)}: identical to {markup(r.current_path)} "
+                "(another filer's identical report), counted once as it",
+                soft_wrap=True,
+            )
     if history:
         for r in every:
-            if r.status != "current" and r.current_path is not None:
+            if r.status in ("superseded", "duplicate") and r.current_path is not None:
                 console.print(
                     f"[yellow]{r.status}[/] {markup(r.path)}: counts as {markup(r.current_path)}",
                     soft_wrap=True,
                 )
 
 
-_STYLE = {"current": "green", "superseded": "yellow", "duplicate": "yellow"}
+_STYLE = {"current": "green", "superseded": "yellow", "duplicate": "yellow", "affiliated": "cyan"}
 
 
 def _published(r: StoredReport) -> str:

@@ -20,9 +20,9 @@ import pyarrow.compute as pc
 
 from pfof.engine.asof import timestamps_ns
 from pfof.model.quote_states import NbboState
-from pfof.model.tables import NBBO, QUOTES
+from pfof.model.tables import NBBO, QUOTES, with_optional_columns
 
-#: Rows consolidated per batch (whole symbols), bounding the temporary arrays.
+#: Rows consolidated per kernel pass (whole symbols), bounding its output arrays.
 CHUNK_ROWS = 2_000_000
 
 
@@ -33,6 +33,7 @@ def conform(table: pa.Table | Any, schema: pa.Schema, name: str) -> pa.Table:
     """
     if not isinstance(table, pa.Table):
         table = table.to_arrow()
+    table = with_optional_columns(table, schema)  # columns older tables predate
     missing = [f.name for f in schema if f.name not in table.column_names]
     if missing:
         raise ValueError(f"{name}: missing column(s) {', '.join(missing)}; expected {schema.names}")
@@ -155,126 +156,63 @@ def nbbo_states(nbbo: pa.Table) -> pa.Array:
 
 
 def consolidate_nbbo(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Table:
-    """The NBBO (canonical ``NBBO`` schema, sorted by symbol and ts) from venue quotes."""
+    """The NBBO (canonical ``NBBO`` schema, sorted by symbol and ts) from venue quotes.
+
+    Runs in the compiled kernels of ``engine.nbbo_kernels``: one pass over the quotes in their
+    order, keeping each venue's latest quote per symbol (quotes whose symbols are out of time
+    order are first put in order by a stable sort). ``chunk_rows`` bounds the rows (whole
+    symbols) of one pass, and so the kernel's output and per-venue arrays.
+    """
+    from pfof.engine.nbbo_kernels import consolidate, symbol_time_order, times_ascend_per_symbol
+
     q = conform(quotes, QUOTES, "quotes")
     _require_non_null(q, "quotes", ("symbol", "ts", "venue"))
     if q.num_rows == 0:
         return NBBO.empty_table()
     symbols, scode = _codes(q.column("symbol"))
+    sort_symbols = pc.array_sort_indices(symbols)
     rank = np.empty(len(symbols), dtype=np.int64)
-    rank[pc.array_sort_indices(symbols).to_numpy()] = np.arange(len(symbols))
+    rank[sort_symbols.to_numpy()] = np.arange(len(symbols))
     srank = rank[scode]
+    del scode
     ts = timestamps_ns(q.column("ts"), "quotes column ts")
-    span = int(ts.max()) - int(ts.min()) + 1
-    if (len(symbols) + 1) * span < 2**62:
-        perm = np.argsort(srank * span + (ts - ts.min()), kind="stable")
-    else:
-        perm = np.lexsort((ts, srank))
-    srank, ts = srank[perm], ts[perm]
-    _, vcode = _codes(q.column("venue"))
-    vcode = vcode[perm]
-    bid, ask = _floats(q.column("bid"))[perm], _floats(q.column("ask"))[perm]
-    bsz, asz = _ints(q.column("bid_size"))[perm], _ints(q.column("ask_size"))[perm]
-    bid = np.where((bid > 0) & (bid < np.inf) & (bsz > 0), bid, -np.inf)
-    ask = np.where((ask > 0) & (ask < np.inf) & (asz > 0), ask, np.inf)
-    bsz = np.where(bid > -np.inf, bsz, 0)
-    asz = np.where(ask < np.inf, asz, 0)
-
-    n = len(ts)
-    sym_starts = np.concatenate([[0], np.flatnonzero(np.diff(srank)) + 1, [n]])
-    out_bid = np.empty(n)
-    out_ask = np.empty(n)
-    out_bsz = np.empty(n, dtype=np.int64)
-    out_asz = np.empty(n, dtype=np.int64)
-    row_start = np.repeat(sym_starts[:-1], np.diff(sym_starts))
-    a = 0
-    while a < n:
-        # extend to whole symbols, at least one symbol per batch
-        b = (
-            int(sym_starts[np.searchsorted(sym_starts, a + chunk_rows, side="left")])
-            if a + chunk_rows < n
-            else n
+    venues, vcode = _codes(q.column("venue"))
+    bid, ask = _floats(q.column("bid")), _floats(q.column("ask"))
+    bsz, asz = _ints(q.column("bid_size")), _ints(q.column("ask_size"))
+    n_symbols, n_venues = len(symbols), len(venues)
+    if not times_ascend_per_symbol(srank, ts, n_symbols):
+        perm = symbol_time_order(srank, ts, n_symbols)
+        srank, ts, vcode, bid, bsz, ask, asz = (
+            np.take(x, perm) for x in (srank, ts, vcode, bid, bsz, ask, asz)
         )
-        _consolidate_batch(
-            a, b, row_start, vcode, bid, bsz, ask, asz, out_bid, out_bsz, out_ask, out_asz
+        del perm
+    sym_starts = np.zeros(n_symbols + 1, dtype=np.int64)
+    np.cumsum(np.bincount(srank, minlength=n_symbols), out=sym_starts[1:])
+    per_pass = max(1, chunk_rows // max(n_venues, 1))  # symbols: bounds the per-venue state
+    parts = []
+    lo = 0
+    while lo < n_symbols:  # whole symbols, at least one per pass
+        hi = int(np.searchsorted(sym_starts, sym_starts[lo] + chunk_rows, side="right")) - 1
+        hi = min(max(hi, lo + 1), lo + per_pass, n_symbols)
+        parts.append(
+            consolidate(srank, ts, vcode, n_venues, bid, bsz, ask, asz, sym_starts, lo, hi)
         )
-        a = b
-
-    last_of_ts = np.ones(n, dtype=bool)
-    last_of_ts[:-1] = (srank[1:] != srank[:-1]) | (ts[1:] != ts[:-1])
-    keep = np.flatnonzero(last_of_ts)
-    k_sym, k_bid, k_ask = srank[keep], out_bid[keep], out_ask[keep]
-    k_bsz, k_asz = out_bsz[keep], out_asz[keep]
-    changed = np.ones(len(keep), dtype=bool)
-    changed[1:] = (
-        (k_sym[1:] != k_sym[:-1])
-        | (k_bid[1:] != k_bid[:-1])
-        | (k_ask[1:] != k_ask[:-1])
-        | (k_bsz[1:] != k_bsz[:-1])
-        | (k_asz[1:] != k_asz[:-1])
+        lo = hi
+    out_sym, out_ts, out_bid, out_bsz, out_ask, out_asz = (
+        np.concatenate([part[k] for part in parts]) if len(parts) > 1 else parts[0][k]
+        for k in range(6)
     )
-    first_of_sym = np.ones(len(keep), dtype=bool)
-    first_of_sym[1:] = k_sym[1:] != k_sym[:-1]
-    empty = (k_bid == -np.inf) & (k_ask == np.inf)
-    # the state before a symbol's first quote is empty: an empty first row is no change
-    changed &= ~(first_of_sym & empty)
-    rows = keep[changed]
-    no_bid = out_bid[rows] == -np.inf
-    no_ask = out_ask[rows] == np.inf
-    sorted_symbols = pc.take(symbols, pc.array_sort_indices(symbols))
+    no_bid = out_bid == -np.inf
+    no_ask = out_ask == np.inf
+    sorted_symbols = pc.take(symbols, sort_symbols)
     return pa.Table.from_arrays(
         [
-            pc.take(sorted_symbols, pa.array(srank[rows])),
-            pa.array(ts[rows], type=NBBO.field("ts").type),
-            pa.array(out_bid[rows], mask=no_bid),
-            pa.array(out_bsz[rows], mask=no_bid),
-            pa.array(out_ask[rows], mask=no_ask),
-            pa.array(out_asz[rows], mask=no_ask),
+            pc.take(sorted_symbols, pa.array(out_sym)),
+            pa.array(out_ts, type=NBBO.field("ts").type),
+            pa.array(out_bid, mask=no_bid),
+            pa.array(out_bsz, mask=no_bid),
+            pa.array(out_ask, mask=no_ask),
+            pa.array(out_asz, mask=no_ask),
         ],
         schema=NBBO,
     )
-
-
-def _consolidate_batch(
-    a: int,
-    b: int,
-    row_start: np.ndarray,
-    vcode: np.ndarray,
-    bid: np.ndarray,
-    bsz: np.ndarray,
-    ask: np.ndarray,
-    asz: np.ndarray,
-    out_bid: np.ndarray,
-    out_bsz: np.ndarray,
-    out_ask: np.ndarray,
-    out_asz: np.ndarray,
-) -> None:
-    """Best bid/ask and sizes after each row of rows [a, b) (whole symbols, sorted)."""
-    idx = np.arange(a, b)
-    starts = row_start[a:b]
-    vc = vcode[a:b]
-    best_bid = np.full(b - a, -np.inf)
-    best_ask = np.full(b - a, np.inf)
-    bid_size = np.zeros(b - a, dtype=np.int64)
-    ask_size = np.zeros(b - a, dtype=np.int64)
-    for v in np.unique(vc):
-        last = np.where(vc == v, idx, -1)
-        np.maximum.accumulate(last, out=last)
-        live = last >= starts  # this venue has quoted this symbol already
-        src = np.maximum(last, 0)
-        vb = np.where(live, bid[src], -np.inf)
-        va = np.where(live, ask[src], np.inf)
-        vbs = np.where(live, bsz[src], 0)
-        vas = np.where(live, asz[src], 0)
-        bid_size = np.where(
-            vb > best_bid,
-            vbs,
-            np.where((vb == best_bid) & (vb > -np.inf), bid_size + vbs, bid_size),
-        )
-        ask_size = np.where(
-            va < best_ask, vas, np.where((va == best_ask) & (va < np.inf), ask_size + vas, ask_size)
-        )
-        np.maximum(best_bid, vb, out=best_bid)
-        np.minimum(best_ask, va, out=best_ask)
-    out_bid[a:b], out_ask[a:b] = best_bid, best_ask
-    out_bsz[a:b], out_asz[a:b] = bid_size, ask_size

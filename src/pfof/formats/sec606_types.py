@@ -57,12 +57,34 @@ class Invalid(Exception):
 
 
 @dataclass(frozen=True)
+class Facets:
+    """A simple type's rules restated as XSD facets, from which ``sec606_xsd`` derives a schema.
+
+    ``base`` is the built-in XSD type restricted (``decimal``, ``integer``, ``string``,
+    ``date``, ``time``, ``dateTime``); ``or_blank`` adds the blank "not meaningful" member
+    (a union with a collapsed empty string).
+    """
+
+    base: str
+    pattern: str | None = None
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    collapse: bool = False
+    enumeration: tuple[str, ...] = ()
+    or_blank: bool = False
+
+
+@dataclass(frozen=True)
 class SimpleType:
-    """A named XSD simple type: ``parse`` returns the typed value or raises :class:`Invalid`."""
+    """A named XSD simple type: ``parse`` returns the typed value or raises :class:`Invalid`;
+    ``facets`` states the same rules as XSD facets."""
 
     name: str
     doc: str
     parse: Callable[[str], Any]
+    facets: Facets | None = None
 
     def __call__(self, raw: str) -> Any:
         return self.parse(raw)
@@ -237,6 +259,54 @@ def _strict_code(pattern: str, what: str) -> Callable[[str], str]:
     return parse
 
 
+def _decimal_type(
+    name: str,
+    doc: str,
+    pattern: str | None,
+    minimum: Decimal | None,
+    maximum: Decimal | None,
+    what: str,
+    lenient: str,
+) -> SimpleType:
+    """A decimal restricted by a pattern and a range, or blank: its parser and its facets."""
+    return SimpleType(
+        name,
+        doc,
+        _or_blank(_decimal_restricted(pattern, minimum, maximum, what, lenient)),
+        Facets("decimal", pattern, minimum, maximum, or_blank=True),
+    )
+
+
+def _integer_type(name: str, doc: str, minimum: int, maximum: int, what: str) -> SimpleType:
+    return SimpleType(
+        name,
+        doc,
+        _integer(minimum, maximum, what),
+        Facets("integer", minimum=Decimal(minimum), maximum=Decimal(maximum)),
+    )
+
+
+def _string_type(
+    name: str, doc: str, min_len: int, max_len: int | None, collapse_ws: bool, what: str
+) -> SimpleType:
+    return SimpleType(
+        name,
+        doc,
+        _string(min_len, max_len, collapse_ws, what),
+        Facets("string", min_length=min_len, max_length=max_len, collapse=collapse_ws),
+    )
+
+
+def _enum_type(name: str, doc: str, values: tuple[str, ...], what: str) -> SimpleType:
+    return SimpleType(name, doc, _enum(values, what), Facets("string", enumeration=values))
+
+
+def _code_type(name: str, doc: str, pattern: str, what: str, lenient: str) -> SimpleType:
+    return SimpleType(
+        name, doc, _code(pattern, what, lenient), Facets("string", pattern, or_blank=True)
+    )
+
+
 _PCT = "a percentage between 0.00 and 100.00 with at least two decimals (PctType)"
 _CPH = "a number with at least four decimals (Decimal4Type, cents per hundred shares)"
 
@@ -244,70 +314,90 @@ _CPH = "a number with at least four decimals (Decimal4Type, cents per hundred sh
 SIMPLE_TYPES: dict[str, SimpleType] = {
     t.name: t
     for t in (
-        SimpleType(
+        _decimal_type(
             "PctOrNmType",
             _PCT + ", or blank",
-            _or_blank(
-                _decimal_restricted(
-                    r"[0-9]*\.[0-9]{2,}", Decimal(0), Decimal(100), _PCT, "pct-decimals"
-                )
-            ),
+            r"[0-9]*\.[0-9]{2,}",
+            Decimal(0),
+            Decimal(100),
+            _PCT,
+            "pct-decimals",
         ),
-        SimpleType(
+        _decimal_type(
             "CphType",
             _CPH + ", or blank",
-            _or_blank(
-                _decimal_restricted(r"-?[0-9]*\.[0-9]{4}[0-9]*", None, None, _CPH, "cph-decimals")
-            ),
+            r"-?[0-9]*\.[0-9]{4}[0-9]*",
+            None,
+            None,
+            _CPH,
+            "cph-decimals",
         ),
-        SimpleType("UsdType", "an amount in US dollars, or blank", _or_blank(_decimal)),
         SimpleType(
+            "UsdType",
+            "an amount in US dollars, or blank",
+            _or_blank(_decimal),
+            Facets("decimal", or_blank=True),
+        ),
+        _decimal_type(
             "ShrType",
             "a non-negative number of shares, or blank",
-            _or_blank(_decimal_restricted(None, Decimal(0), None, "a non-negative number", "")),
+            None,
+            Decimal(0),
+            None,
+            "a non-negative number",
+            "",
         ),
-        SimpleType(
+        _decimal_type(
             "OrdType",
             "a non-negative whole number, or blank",
-            _or_blank(
-                _decimal_restricted(r"[0-9]+", None, None, "a non-negative whole number", "")
-            ),
+            r"[0-9]+",
+            None,
+            None,
+            "a non-negative whole number",
+            "",
         ),
-        SimpleType(
+        _decimal_type(
             "MsecType",
             "a non-negative whole number of milliseconds, or blank",
-            _or_blank(
-                _decimal_restricted(r"[0-9]+", None, None, "a non-negative whole number", "")
-            ),
+            r"[0-9]+",
+            None,
+            None,
+            "a non-negative whole number",
+            "",
         ),
-        SimpleType("version", "1.2 or 1.3", _enum(("1.2", "1.3"), "schema version")),
-        SimpleType("BrokerDealerNameType", "1-80 characters", _string(1, 80, True, "bd")),
-        SimpleType("CustomerNameType", "0-80 characters", _string(0, 80, True, "customer")),
-        SimpleType("VenueNameType", "1-80 characters", _string(1, 80, True, "a venue name")),
-        SimpleType("YearType", "a year 2000-2099", _integer(2000, 2099, "year")),
-        SimpleType("QuarterType", "a quarter 1-4", _integer(1, 4, "quarter")),
-        SimpleType("MonthType", "a month 1-12", _integer(1, 12, "month")),
-        SimpleType("timestamp", "YYYY-MM-DDThh:mm:ssZ", _parse_datetime),
-        SimpleType("date", "YYYY-MM-DD", _parse_date),
-        SimpleType("time", "hh:mm:ss", _parse_time),
+        _enum_type("version", "1.2 or 1.3", ("1.2", "1.3"), "schema version"),
+        _string_type("BrokerDealerNameType", "1-80 characters", 1, 80, True, "bd"),
+        _string_type("CustomerNameType", "0-80 characters", 0, 80, True, "customer"),
+        _string_type("VenueNameType", "1-80 characters", 1, 80, True, "a venue name"),
+        _integer_type("YearType", "a year 2000-2099", 2000, 2099, "year"),
+        _integer_type("QuarterType", "a quarter 1-4", 1, 4, "quarter"),
+        _integer_type("MonthType", "a month 1-12", 1, 12, "month"),
         SimpleType(
+            "timestamp",
+            "YYYY-MM-DDThh:mm:ssZ",
+            _parse_datetime,
+            Facets("dateTime", _DATETIME_RE.pattern),
+        ),
+        SimpleType("date", "YYYY-MM-DD", _parse_date, Facets("date", _DATE_RE.pattern)),
+        SimpleType("time", "hh:mm:ss", _parse_time, Facets("time", _TIME_RE.pattern)),
+        _code_type(
             "mic",
             "an ISO 10383 MIC of 4 uppercase letters or digits, or blank",
-            _code(r"[A-Z0-9]{4}", "a MIC (exactly four uppercase letters or digits)", "mic-format"),
+            r"[A-Z0-9]{4}",
+            "a MIC (exactly four uppercase letters or digits)",
+            "mic-format",
         ),
-        SimpleType(
+        _code_type(
             "mpid",
             "an MPID of 4-5 uppercase letters or digits, or blank",
-            _code(
-                r"[A-Z0-9]{4,5}",
-                "an MPID (four or five uppercase letters or digits)",
-                "mpid-format",
-            ),
+            r"[A-Z0-9]{4,5}",
+            "an MPID (four or five uppercase letters or digits)",
+            "mpid-format",
         ),
-        SimpleType("directed", "Y or N", _enum(("N", "Y"), "directed flag")),
-        SimpleType("ServicesType", "PRV or EV/SRV", _enum(("PRV", "EV/SRV"), "services")),
-        SimpleType("orderId", "a non-empty identifier", _string(1, None, False, "orderId")),
-        SimpleType("string", "any text", _any_string),
+        _enum_type("directed", "Y or N", ("N", "Y"), "directed flag"),
+        _enum_type("ServicesType", "PRV or EV/SRV", ("PRV", "EV/SRV"), "services"),
+        _string_type("orderId", "a non-empty identifier", 1, None, False, "orderId"),
+        SimpleType("string", "any text", _any_string, Facets("string")),
     )
 }
 

@@ -76,6 +76,8 @@ class Frame:
 
 #: Violations (and warnings) kept per rule; the rest are only counted.
 MAX_PER_RULE = 1000
+#: Texts whose parsed value is kept per simple type (the values are immutable).
+MEMO_SIZE = 4096
 #: Elements whose path segment is labelled by their ``mon`` child.
 _LABELLED = {"rMonthly", "hMonthly"}
 #: Names that end a unique constraint's selector (only these need key bookkeeping).
@@ -99,6 +101,8 @@ class Walker:
         self.counts: dict[str, int] = {}  # per rule ("!rule" for errors), incl. those not kept
         self.stack: list[Frame] = []
         self.on_end = on_end or {}
+        # parsed values by type and text: dates, venues and flags repeat across a report
+        self.memo: dict[str, dict[str, Any]] = {}
 
     def path(self, upto: int | None = None) -> str:
         frames = self.stack[1:upto]
@@ -232,8 +236,17 @@ class Walker:
         parent = stack[-2] if len(stack) > 1 else None
         if decl is not None and decl.simple is not None:
             if not frame.broken:
+                text = elem.text or ""
+                memo = self.memo.get(decl.simple.name)
+                if memo is None:
+                    memo = self.memo[decl.simple.name] = {}
                 try:
-                    value = decl.simple.parse(elem.text or "")
+                    if text in memo:
+                        value = memo[text]
+                    else:
+                        value = decl.simple.parse(text)
+                        if len(memo) < MEMO_SIZE:
+                            memo[text] = value
                 except Invalid as bad:
                     self.add(
                         decl.simple.name,

@@ -13,6 +13,10 @@ same name. So that one report counts once:
 * **content** (:func:`content_digest`): a digest of every figure and name of the parsed report,
   leaving out only its ``<timestamp>`` and schema ``<version>``. Two files with the same digest
   are the same report: the second is a duplicate and is not stored again.
+* **routing** (:func:`routing_digest`): the content digest leaving out the broker's name too.
+  Two current reports with one routing digest are one report filed twice (affiliated
+  broker-dealers filing the same figures under their own CRDs and names): both are shown,
+  one is counted (``store.queries``).
 * **current edition** (:func:`current_editions`): of the stored reports with one identity, the
   latest counts: the highest bulk-file version ``V<k>``, then the latest ``<timestamp>`` (a
   duplicate re-published later lends its stored twin its timestamp), then the latest ingested.
@@ -40,15 +44,20 @@ from pfof.model.reports606 import CustomerRoutingReport, HeldOrderRoutingReport
 __all__ = [
     "Edition",
     "ReportIdentity",
+    "affiliated_duplicate",
     "content_digest",
     "current_editions",
     "legacy_report_key",
+    "report_digests",
     "report_identity",
     "report_key",
+    "routing_digest",
 ]
 
 #: Fields of a report model that are not its content: publishing another edition changes them.
 _NOT_CONTENT = frozenset({"timestamp", "version"})
+#: ... and the filer's name: what two affiliated filers' identical reports share.
+_NOT_ROUTING = _NOT_CONTENT | {"bd"}
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _EXACT = Context(prec=MAX_PREC)  # normalize() without rounding
 
@@ -122,23 +131,54 @@ def report_identity(report: Any, path: str) -> ReportIdentity:
     )
 
 
+def affiliated_duplicate(path: str, twin_crd: str | None) -> bool:
+    """Whether the duplicate file ``path`` was filed under another CRD than its stored twin's
+    ``twin_crd`` (an affiliated filer's copy, not a re-publication by the same filer)."""
+    bulk = parse_bulk_name(path)
+    return bulk is not None and twin_crd is not None and bulk.crd != twin_crd
+
+
 def content_digest(report: Any) -> str:
     """SHA-256 (hex) of a parsed report's content: every figure, name and date in a canonical
     form (decimals without trailing zeros, text with white space collapsed), leaving out the
     ``<timestamp>`` and ``<version>`` that a re-published copy changes."""
-    digest = hashlib.sha256()
-    _feed(digest, report, top=True)
-    return digest.hexdigest()
+    buf = bytearray()
+    _feed(buf.extend, report, skip=_NOT_CONTENT)
+    return hashlib.sha256(buf).hexdigest()
 
 
-def _feed(digest: Any, value: Any, *, top: bool = False) -> None:
-    update = digest.update
+def routing_digest(report: Any) -> str:
+    """SHA-256 (hex) of a parsed report's content without its broker's name (``<bd>``), its
+    ``<timestamp>`` and ``<version>``: equal for the identical reports of affiliated filers."""
+    return report_digests(report)[1]
+
+
+def report_digests(report: Any) -> tuple[str, str]:
+    """(:func:`content_digest`, :func:`routing_digest`) of a parsed report, in one walk."""
+    head = b"C" + type(report).__name__.encode() + b"{"
+    content, routing = bytearray(head), bytearray(head)
+    for f in dataclasses.fields(report):
+        if f.name in _NOT_CONTENT:
+            continue
+        part = bytearray()
+        _feed(part.extend, getattr(report, f.name))
+        content += part
+        if f.name not in _NOT_ROUTING:
+            routing += part
+    content += b"}"
+    routing += b"}"
+    return hashlib.sha256(content).hexdigest(), hashlib.sha256(routing).hexdigest()
+
+
+def _feed(update: Any, value: Any, *, skip: frozenset[str] = frozenset()) -> None:
+    """Feed ``value``'s canonical bytes to ``update``; ``skip``: fields of this (top-level)
+    value left out."""
     if isinstance(value, Decimal):
         update(b"D" + _decimal_token(value) + b";")
     elif value is None:
         update(b"N;")
     elif isinstance(value, enum.Enum):
-        _feed(digest, value.value)
+        _feed(update, value.value)
     elif isinstance(value, str):
         text = collapse(value).encode()
         update(b"S%d:" % len(text) + text)
@@ -151,13 +191,13 @@ def _feed(digest: Any, value: Any, *, top: bool = False) -> None:
     elif isinstance(value, tuple | list):
         update(b"L%d[" % len(value))
         for item in value:
-            _feed(digest, item)
+            _feed(update, item)
         update(b"]")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         update(b"C" + type(value).__name__.encode() + b"{")
         for f in dataclasses.fields(value):
-            if not (top and f.name in _NOT_CONTENT):
-                _feed(digest, getattr(value, f.name))
+            if f.name not in skip:
+                _feed(update, getattr(value, f.name))
         update(b"}")
     else:
         raise TypeError(f"cannot digest a {type(value).__name__} in a report")

@@ -2,8 +2,10 @@
 
 Figures come from **current** reports only: of the stored editions of one report (its
 restatements, :mod:`pfof.store.identity`), the latest counts and the others are kept as
-superseded; :func:`stored_reports` lists them all. Every query works on a store written by an
-older pfof, opened read-only as it is.
+superseded; :func:`stored_reports` lists them all. Of identical reports filed by affiliated
+broker-dealers (the same figures under two CRDs or names, ``store.identity.routing_digest``)
+one counts and the others are listed as ``affiliated``, so totals across brokers count the
+report once. Every query works on a store written by an older pfof, opened read-only as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from pfof.store.identity import Edition, current_editions, legacy_report_key
+from pfof.formats.finra_bulk import parse_bulk_name
+from pfof.model.names import broker_key
+from pfof.store.identity import (
+    Edition,
+    affiliated_duplicate,
+    current_editions,
+    legacy_report_key,
+)
 
 __all__ = [
     "CELL_COLUMNS",
@@ -31,7 +40,7 @@ __all__ = [
     "total_net_payment",
 ]
 
-ReportStatus = Literal["current", "superseded", "duplicate"]
+ReportStatus = Literal["current", "superseded", "duplicate", "affiliated"]
 
 #: ``disclosures_606`` columns in :class:`~pfof.model.reports606.A1Cell` order (+ provenance).
 CELL_COLUMNS = (
@@ -119,7 +128,9 @@ class StoredReport:
 
     ``status``: ``current`` (its figures count), ``superseded`` (a later edition of the same
     report counts instead: ``current_path``) or ``duplicate`` (a file holding the same report
-    as the stored ``duplicate_of`` in another byte form; it was not stored again).
+    as the stored ``duplicate_of`` in another byte form; it was not stored again) or
+    ``affiliated`` (another filer's report identical to ``current_path``, which counts instead:
+    stored when only the broker's name differs, else recorded like a duplicate).
     """
 
     path: str
@@ -137,7 +148,7 @@ class StoredReport:
     rows: int
     warnings: int
     strict_valid: bool | None
-    current_path: str | None  # the edition that counts instead (superseded, duplicate)
+    current_path: str | None  # the report that counts instead (not current)
     duplicate_of: str | None  # the stored file a duplicate repeats
     report_key: str
 
@@ -172,8 +183,9 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def stored_reports(con: duckdb.DuckDBPyConnection, *, history: bool = False) -> list[StoredReport]:
-    """Every stored report with its status, current first by kind, broker and period;
-    ``history`` adds superseded editions and duplicates (which only ``current`` hide)."""
+    """Every stored report with its status, current first by kind, broker and period, and the
+    affiliated filers' identical reports; ``history`` adds superseded editions and
+    duplicates."""
     sources_rows = _rows(con, "SELECT * FROM sources")
     duplicate_rows = _rows(con, "SELECT * FROM duplicates") if _has_table(con, "duplicates") else []
     keys = {
@@ -193,26 +205,39 @@ def stored_reports(con: duckdb.DuckDBPyConnection, *, history: bool = False) -> 
         for r in sources_rows
     ]
     by_sha = {r["sha256"]: r for r in sources_rows}
+    twin_crd = {
+        d["sha256"]: by_sha[d["of_sha256"]].get("crd") if d["of_sha256"] in by_sha else None
+        for d in duplicate_rows
+    }
+    affiliated = {
+        d["sha256"]
+        for d in duplicate_rows
+        if affiliated_duplicate(d["path"], twin_crd[d["sha256"]])
+    }
     republished = [
         Edition(
             d["of_sha256"],
             keys.get(d["of_sha256"], ""),
-            by_sha[d["of_sha256"]].get("crd") if d["of_sha256"] in by_sha else None,
+            twin_crd[d["sha256"]],
             d["bulk_version"],
             d["report_timestamp"],
             d["ingested_at"],
         )
         for d in duplicate_rows
+        if d["sha256"] not in affiliated  # another filer's copy is no re-publication
     ]
     current = current_editions(editions, republished)
+    counted = _counted_filings([r for r in sources_rows if current[r["sha256"]] == r["sha256"]])
     out: list[StoredReport] = []
     for r in sources_rows:
         winner = current[r["sha256"]]
         status: ReportStatus = "current" if winner == r["sha256"] else "superseded"
-        if history or status == "current":
+        if status == "current" and counted.get(r["sha256"], winner) != winner:
+            status, winner = "affiliated", counted[r["sha256"]]
+        if history or status != "superseded":
             out.append(_stored(r, status, keys[r["sha256"]], by_sha[winner]["path"], None))
-    if history:
-        for d in duplicate_rows:
+    for d in duplicate_rows:
+        if history or d["sha256"] in affiliated:
             twin = by_sha.get(d["of_sha256"])
             if twin is None:
                 continue
@@ -225,11 +250,16 @@ def stored_reports(con: duckdb.DuckDBPyConnection, *, history: bool = False) -> 
                 "ingested_at": d["ingested_at"],
                 "n_rows": 0,
             }
-            winner_path = by_sha[current[twin["sha256"]]]["path"]
+            bulk = parse_bulk_name(d["path"])
+            if bulk is not None:  # the copy's own filer
+                record["crd"] = bulk.crd
+            winner = current[twin["sha256"]]
+            winner = counted.get(winner, winner)
+            kind: ReportStatus = "affiliated" if d["sha256"] in affiliated else "duplicate"
             out.append(
-                _stored(record, "duplicate", keys[twin["sha256"]], winner_path, twin["path"])
+                _stored(record, kind, keys[twin["sha256"]], by_sha[winner]["path"], twin["path"])
             )
-    order = {"current": 0, "superseded": 1, "duplicate": 2}
+    order = {"current": 0, "affiliated": 1, "superseded": 2, "duplicate": 3}
     out.sort(
         key=lambda s: (
             s.kind,
@@ -242,6 +272,29 @@ def stored_reports(con: duckdb.DuckDBPyConnection, *, history: bool = False) -> 
         )
     )
     return out
+
+
+def _counted_filings(current: list[dict[str, Any]]) -> dict[str, str]:
+    """sha256 of each current 606(a)(1) report -> sha256 of the one report of its identical
+    filings that counts: of current reports with rows and one ``routing_sha256`` (the same
+    figures filed under other CRDs or broker names), the lowest CRD, then broker, then path."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in current:
+        routing = r.get("routing_sha256")
+        if r["kind"] == "a1" and routing is not None and r["n_rows"]:
+            groups.setdefault(routing, []).append(r)
+    out: dict[str, str] = {}
+    for group in groups.values():
+        first = min(group, key=_filing_order)
+        for r in group:
+            out[r["sha256"]] = first["sha256"]
+    return out
+
+
+def _filing_order(r: dict[str, Any]) -> tuple[int, str, str]:
+    crd = r.get("crd")
+    number = int(crd) if crd is not None and crd.isdigit() else 10**12
+    return number, broker_key(r["broker"] or ""), r["path"]
 
 
 def _stored(
