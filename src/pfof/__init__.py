@@ -41,9 +41,12 @@ _LAZY: dict[str, str] = {
     "write_606": "pfof.formats.sec606",
     "read_605": "pfof.formats.sec605",
     "validate_605": "pfof.formats.sec605",
+    "rule605_summary": "pfof.app.quality605",
+    "market_center_quality": "pfof.app.quality605",
     "connect": "pfof.store.schema",
     "ingest": "pfof.store.ingest",
     "broker_quarters": "pfof.app.analysis",
+    "broker_quality": "pfof.engine.broker_quality",
     "stored_reports": "pfof.app.analysis",
     "generate_606": "pfof.app.analysis",
     "customer_report": "pfof.app.analysis",
@@ -74,18 +77,21 @@ __all__ = [
     "__version__",
     "american_option_price",
     "audit",
+    "broker_quality",
     "broker_quarters",
     "connect",
     "customer_report",
     "generate_606",
     "implied_volatility",
     "ingest",
+    "market_center_quality",
     "measure_quality",
     "quotes_to_nbbo",
     "read_605",
     "read_606",
     "read_quotes",
     "read_trades",
+    "rule605_summary",
     "run_demo",
     "simulate",
     "stored_reports",
@@ -99,6 +105,8 @@ if TYPE_CHECKING:
     from pfof.app.audit import audit
     from pfof.app.demo import run_demo
     from pfof.app.measure import measure_quality
+    from pfof.app.quality605 import market_center_quality, rule605_summary
+    from pfof.engine.broker_quality import broker_quality
     from pfof.engine.nbbo import quotes_to_nbbo
     from pfof.engine.option_pricing import IVStatus, american_option_price, implied_volatility
     from pfof.formats.market_data import read_quotes

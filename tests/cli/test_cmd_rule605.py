@@ -1,4 +1,5 @@
-"""``pfof rule605 validate`` / ``show`` on the SEC samples and real legacy excerpts."""
+"""``pfof rule605 validate`` / ``show`` / ``summary`` and ``pfof market-centers`` on the SEC
+samples and real legacy excerpts."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ def test_legacy_files_are_detected_bad_lines_reported_and_unknown_formats_exit_2
     assert result.exit_code == 0
     assert json.loads(result.output)["kind"] == "legacy"
     shown = runner.invoke(app, ["rule605", "show", str(legacy)], env={"COLUMNS": "200"})
-    assert shown.exit_code == 0 and "AAPL" not in shown.output and "12" in shown.output
+    assert shown.exit_code == 0 and "AAPL" not in shown.output
+    assert "marketable_limit" in shown.output and "near_quote_limit" in shown.output
     broken = tmp_path / "broken.txt"
     broken.write_text(legacy.read_text().splitlines()[0] + "\n" + "T|TVIRT|201612|X|12\n")
     result = runner.invoke(app, ["rule605", "validate", "--json", str(broken)])
@@ -136,3 +138,115 @@ def test_validate_strict_fails_a_file_with_warnings_only(tmp_path: Path) -> None
     report = json.loads(strict.output)
     assert (report["errors"], report["warnings"]) == (1, 0)
     assert report["issues"][0]["constraint"] == "order-size-bucket"
+
+
+# ---------------------------------------------------------------- summary, market-centers
+
+LEGACY = ("sec-605", "legacy-real", "TVIRT_201612_first2000.txt")
+
+
+def test_show_names_summary_order_types_and_sizes() -> None:
+    path = str(oes("data", "sample.csv"))
+    result = runner.invoke(app, ["rule605", "show", "--wide", path], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert any("<250" in r and "market" in r for r in rows)
+    assert any("<200000" in r and "marketable_limit" in r for r in rows)
+    assert not any("│ ML " in r or "│ M " in r for r in rows)
+
+
+def test_summary_json_is_the_librarys_rows_with_the_issue_keys() -> None:
+    import pfof
+
+    paths = [str(shared_path(*LEGACY)), str(oes("data", "sample.csv"))]
+    result = runner.invoke(app, ["rule605", "summary", "--json", *paths])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows == pfof.rule605_summary(paths)
+    assert list(rows[0]) == [
+        "file", "format", "market_center", "month", "order_type", "size", "sp500", "orders",
+        "shares", "executed_shares", "net_price_improvement_cents_per_share", "eq_ratio",
+        "pct_improved", "pct_at_quote", "pct_outside", "avg_effective_spread",
+        "avg_realized_spread",
+    ]  # fmt: skip
+    assert {r["format"] for r in rows} == {"legacy", "summary"}
+    numbers = [v for r in rows for k, v in r.items() if k not in ("file", "sp500") and v]
+    assert all(isinstance(v, str) for v in numbers)
+
+
+def test_summary_csv_has_the_json_values(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    path = str(shared_path(*LEGACY))
+    as_json = json.loads(runner.invoke(app, ["rule605", "summary", "--json", path]).output)
+    result = runner.invoke(app, ["rule605", "summary", "--csv", path])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert len(rows) == len(as_json)
+    for got, want in zip(rows, as_json, strict=True):
+        assert got == {k: "" if v is None else v for k, v in want.items()}
+    both = runner.invoke(app, ["rule605", "summary", "--csv", "--json", path])
+    assert both.exit_code == 2
+
+
+def test_summary_at_80_columns_reads_and_shows_the_figures() -> None:
+    path = str(shared_path(*LEGACY))
+    result = runner.invoke(app, ["rule605", "summary", path], env=NARROW)
+    assert result.exit_code == 0, result.output
+    _reads_at_80(result.output)
+    [row] = [
+        r
+        for r in json.loads(runner.invoke(app, ["rule605", "summary", "--json", path]).output)
+        if (r["order_type"], r["size"]) == ("marketable_limit", "100-499")
+    ]
+    shown = f"{float(row['net_price_improvement_cents_per_share']):.4f}"
+    assert shown in result.output and "marketable_limit" in result.output
+
+
+def test_summary_of_a_file_with_a_bad_line_reports_it_on_stderr(tmp_path: Path) -> None:
+    good = shared_path(*LEGACY).read_text().splitlines()[:5]
+    path = tmp_path / "TVIRT201612.txt"
+    path.write_text("\n".join([*good, "T|TVIRT|201612|X|12"]) + "\n")
+    result = runner.invoke(app, ["rule605", "summary", "--json", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 line with errors left out" in result.stderr
+    assert sum(int(r["orders"]) for r in json.loads(result.stdout)) == sum(
+        int(line.split("|")[6]) for line in good
+    )
+
+
+def _store(tmp_path: Path) -> Path:
+    """A store that ``pfof ingest`` filled with two months of TVIRT and the SEC sample."""
+    db = tmp_path / "s.duckdb"
+    files = [
+        shared_path("sec-605", "legacy-real", "TVIRT_201612_first2000.txt"),
+        shared_path("sec-605", "legacy-real", "TVIRT_201708_first2000.txt"),
+        oes("data", "sample.csv"),
+    ]
+    result = runner.invoke(app, ["ingest", *map(str, files), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_market_centers_json_csv_and_table_give_the_library_rows(tmp_path: Path) -> None:
+    import pfof
+
+    db = _store(tmp_path)
+    result = runner.invoke(app, ["market-centers", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows == pfof.market_center_quality(db)
+    assert [(r["market_center"], r["month"]) for r in rows] == [
+        ("TVIRT", "2016-12"),
+        ("TVIRT", "2017-08"),
+    ]
+    csv_out = runner.invoke(app, ["market-centers", "--db", str(db), "--csv"]).output
+    assert csv_out.splitlines()[0].startswith("market_center,month,format,orders,")
+    assert rows[0]["net_price_improvement_cents_per_share"] in csv_out.splitlines()[1]
+    table = runner.invoke(app, ["market-centers", "--db", str(db)], env=NARROW)
+    assert table.exit_code == 0, table.output
+    _reads_at_80(table.output)
+    assert "2017-08" in table.output and f"{int(rows[0]['orders']):,}" in table.output
+    missing = runner.invoke(app, ["market-centers", "--db", str(tmp_path / "none.duckdb")])
+    assert missing.exit_code == 2

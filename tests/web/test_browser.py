@@ -162,6 +162,44 @@ def test_market_centers_page_says_there_is_no_rule_605_data(tab: Any, real_serve
     assert tab.errors == []
 
 
+def test_market_centers_page_draws_the_605_statistics_of_the_library(
+    tab: Any, demo_server: Any, demo_store: Path
+) -> None:
+    import pfof
+
+    rows = pfof.market_center_quality(demo_store)
+    assert rows  # the demo stores its wholesalers' 605 reports
+    tab.open(demo_server.url + "/market-centers")
+    states = _charts_drawn(tab)
+    assert len(states) == 2
+    assert [state["points"] for state in states] == [len(rows), len(rows)]  # a point a row
+    shown = tab.page.locator(
+        '#centers-table td[data-key="net_price_improvement_cents_per_share"]'
+    ).all_inner_texts()
+    assert shown == [_amount(str(r["net_price_improvement_cents_per_share"])) for r in rows]
+    _screenshot(tab, "web-market-centers.png")
+    assert tab.errors == []
+
+
+def test_broker_page_draws_its_price_improvement_net_of_pfof(
+    tab: Any, demo_server: Any, demo_store: Path
+) -> None:
+    import pfof
+
+    estimates = [q.to_json() for q in pfof.broker_quality(demo_store)]
+    assert estimates
+    broker = estimates[0]["broker"]
+    mine = [r for r in estimates if r["broker"] == broker]
+    tab.open(demo_server.url + "/brokers")
+    tab.page.locator("#brokers-table a", has_text=broker).first.click()
+    tab.page.wait_for_selector("body[data-charts]", state="attached")
+    assert tab.page.evaluate(CHART_STATE, "chart-quality")["points"] > 0
+    for key in ("pi_cents_per_100_shares", "pfof_cents_per_100_shares", "coverage_pct"):
+        cells = tab.page.locator(f'#quality-table td[data-key="{key}"]').all_inner_texts()
+        assert cells == [_amount(r[key]) if r[key] is not None else "–" for r in mine], key
+    assert tab.errors == []
+
+
 def test_simulated_market_page_draws_policies_and_distributions(tab: Any, demo_server: Any) -> None:
     tab.open(demo_server.url + "/simulated")
     states = _charts_drawn(tab)

@@ -7,6 +7,10 @@ Rule 605 files, the broker's Rule 606(a)(1) XML, ``report.html`` and ``headline.
 the options figures: PFOF and price improvement per contract, cost in volatility points), and
 ingests other brokers' synthetic 606 disclosures for the broker comparison. Every file it
 writes is checked with pfof's own validators first. The CLI only prints what it returns.
+
+It also proves the estimate of :mod:`pfof.engine.broker_quality`: the broker's 606 report and
+the wholesalers' 605 files go into the store, and the improvement that public data implies
+(606 routing x 605 quality) is set next to the exact figure of the simulated orders.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import pyarrow.compute as pc
 
 from pfof import __version__
 from pfof.engine.aggregate605 import detailed_rows, summary_rows
+from pfof.engine.broker_quality import QualityEstimate, broker_quality, measured_improvement
 from pfof.engine.counterfactual import Comparison, RoutingOutcome, compare, outcome
 from pfof.engine.generate606 import held_order_routing_report
 from pfof.engine.option_quality import OptionsOutcome, option_quality, options_outcome
@@ -52,7 +57,7 @@ from pfof.store import canonical, queries
 from pfof.store.dataset import write_day
 from pfof.store.ingest import IngestSummary, ingest
 from pfof.store.order_logs import load_order_logs
-from pfof.store.schema import connect
+from pfof.store.schema import REPORT_TABLES, RULE605_TABLES, connect
 
 #: ``progress(step, done, total)``: called as each step advances.
 Progress = Callable[[str, int, int], None]
@@ -130,9 +135,12 @@ def _quality_source(source: str) -> str:
     return f"{source}: order quality"
 
 
-def _clear_other_simulations(con: duckdb.DuckDBPyConnection, source: str) -> None:
+def _clear_other_simulations(
+    con: duckdb.DuckDBPyConnection, source: str, broker: str, centers: tuple[str, ...]
+) -> None:
     """A store left by a demo with other settings is emptied of simulated rows, so that the
-    days of two different simulations never mix (re-runs with the same settings keep them)."""
+    days of two different simulations never mix (re-runs with the same settings keep them),
+    and of that demo's own 606 and 605 reports (:func:`_forget_reports`)."""
     canonical.ensure_tables(con)
     other = con.execute(
         "SELECT count(*) FROM canonical_loads WHERE source NOT IN (?, ?)",
@@ -141,6 +149,39 @@ def _clear_other_simulations(con: duckdb.DuckDBPyConnection, source: str) -> Non
     if other:
         for name in [*canonical.SCHEMAS, "canonical_loads"]:
             con.execute(f'DELETE FROM "{name}"')
+        _forget_reports(con, broker, centers)
+
+
+def _forget_reports(con: duckdb.DuckDBPyConnection, broker: str, centers: tuple[str, ...]) -> None:
+    """The simulated broker's 606 reports and the simulated market centers' 605 reports,
+    removed from the store: another simulation's report of the same quarter (month) would
+    otherwise stand as an edition of this run's, and its figures enter the estimate. Rows
+    first, then their sources, each statement committed on its own (DuckDB checks a foreign
+    key against rows deleted earlier in the same transaction)."""
+    present = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    shas = [
+        sha
+        for (sha,) in con.execute(
+            "SELECT sha256 FROM sources WHERE broker = ?", [broker]
+        ).fetchall()
+    ]
+    if "sources_605" in present and centers:
+        shas += [
+            sha
+            for (sha,) in con.execute(
+                "SELECT sha256 FROM sources_605 WHERE market_center IN (SELECT unnest(?))",
+                [list(centers)],
+            ).fetchall()
+        ]
+    if not shas:
+        return
+    rows = [*REPORT_TABLES, *RULE605_TABLES]
+    for name in [t for t in rows if t in present]:
+        con.execute(f'DELETE FROM "{name}" WHERE sha256 IN (SELECT unnest(?))', [shas])
+    if "duplicates" in present:
+        con.execute("DELETE FROM duplicates WHERE of_sha256 IN (SELECT unnest(?))", [shas])
+    for name in [t for t in ("sources", "sources_605") if t in present]:
+        con.execute(f'DELETE FROM "{name}" WHERE sha256 IN (SELECT unnest(?))', [shas])
 
 
 def _simulate(
@@ -396,6 +437,56 @@ def _disclosures(out: Path, quarters: int, seed: int) -> tuple[IngestSummary, pa
         con.close()
 
 
+@dataclass(frozen=True, slots=True)
+class EstimateCheck:
+    """The broker's improvement estimated from its 606 report and the wholesalers' 605 files
+    next to the exact figure of its simulated orders, for one section and order type
+    (``all``: combined), in cents per 100 shares."""
+
+    section: str
+    order_type: str
+    estimate: Decimal | None
+    exact: Decimal | None
+    pfof: Decimal | None  # the 606 report's payment-weighted rate
+    coverage: Decimal | None  # fraction of routed orders whose venue has 605 data
+
+    @property
+    def error(self) -> Decimal | None:
+        """``estimate - exact`` (cents per 100 shares)."""
+        if self.estimate is None or self.exact is None:
+            return None
+        return self.estimate - self.exact
+
+
+def _own_reports(
+    con: duckdb.DuckDBPyConnection, broker: str, month: Month, folders: list[Path]
+) -> tuple[IngestSummary, list[EstimateCheck], list[QualityEstimate]]:
+    """The broker's 606 report and the wholesalers' 605 files into the store, then the
+    estimate of each group next to the exact improvement of the broker's orders first routed
+    to a market center with a 605 file."""
+    ingested = ingest(folders, con)
+    if ingested.rejected:
+        first = ingested.rejected[0]
+        raise DemoError(f"{first.path}: the store refused the demo's own report: {first.reason}")
+    estimates = broker_quality(con, broker=broker)
+    centers = {p.name[:4] for p in folders[0].glob("*_detailed.txt")}
+    exact = measured_improvement(
+        pa.concat_tables(month.quality), pa.concat_tables(list(month.orders.values())), centers
+    )
+    checks = [
+        EstimateCheck(
+            e.section,
+            e.order_type,
+            e.pi_cents_per_100,
+            exact.get((e.section, e.order_type)),
+            e.pfof_cents_per_100,
+            e.coverage,
+        )
+        for e in estimates
+    ]
+    return ingested, checks, estimates
+
+
 @dataclass
 class DemoResult:
     """What the demo measured and wrote (paths relative to ``out`` where listed)."""
@@ -415,6 +506,12 @@ class DemoResult:
     report: ReportInput
     #: Options figures of the actual and the best-price routing; None without options.
     options: tuple[OptionsOutcome, OptionsOutcome] | None = None
+    #: The broker's own 606 report and the wholesalers' 605 files, as ingested into the store.
+    own_reports: IngestSummary | None = None
+    #: Estimated (606 x 605) against exact price improvement, per section and order type.
+    estimate_checks: list[EstimateCheck] = field(default_factory=list)
+    #: The estimates themselves (``pfof brokers --quality`` rows of the simulated broker).
+    estimates: list[QualityEstimate] = field(default_factory=list)
 
     @property
     def store(self) -> Path:
@@ -494,7 +591,7 @@ def run_demo(
         raise ParameterError(f"{out}: cannot create the folder ({exc.strerror or exc})") from exc
     con = connect(str(out / "pfof.duckdb"))
     try:
-        _clear_other_simulations(con, source)
+        _clear_other_simulations(con, source, broker, broker_cfg.wholesalers)
         _simulate(config, data, con, source, month, report)
         _measure(con, broker, data, source, month, report)
         _counterfactual(config, month, report)
@@ -502,6 +599,9 @@ def run_demo(
         files_605 = _write_605(month, broker_cfg.wholesalers, reports / "605")
         files_606 = _write_606(con, broker, month, reports / "606")
         report("writing Rule 605 and 606 reports", 1, 1)
+        own, checks, estimates = _own_reports(
+            con, broker, month, [reports / "605", reports / "606"]
+        )
         payments = (
             con.sql(
                 "SELECT * FROM payments WHERE broker = $broker ORDER BY ALL",
@@ -540,7 +640,7 @@ def run_demo(
         ("simulated canonical tables and per-order quality (Parquet)", "data/"),
         ("the headline figures (JSON)", "headline.json"),
         ("other brokers' 606(a)(1) disclosures (synthetic), compared by the CLI", "606/"),
-        ("DuckDB store: simulated tables, order quality, 606 disclosures", "pfof.duckdb"),
+        ("DuckDB store: simulated tables, order quality, 605 and 606 reports", "pfof.duckdb"),
     ]
     report("writing the HTML report", 0, 1)
     html_input = ReportInput(
@@ -574,4 +674,7 @@ def run_demo(
         disclosure_brokers=len(BROKERS),
         disclosure_quarters=quarters,
         report=html_input,
+        own_reports=own,
+        estimate_checks=checks,
+        estimates=estimates,
     )

@@ -46,9 +46,10 @@ def demo_command(
     Runs offline on data pfof makes itself: one broker (routing for payment) sends a month of
     retail orders to four wholesalers and the exchanges; pfof measures every order against
     the NBBO, routes the same orders again with a best-price policy, writes the wholesalers'
-    amended Rule 605 files, the broker's Rule 606(a)(1) XML and OUT/report.html, then ingests
-    four other brokers' 606 disclosures into OUT/pfof.duckdb and compares them. OUT/data and
-    OUT/reports are rewritten on every run.
+    amended Rule 605 files, the broker's Rule 606(a)(1) XML and OUT/report.html, ingests both
+    into OUT/pfof.duckdb and sets the price improvement they imply (`pfof brokers --quality`)
+    next to the exact figure of the simulated orders, then ingests four other brokers' 606
+    disclosures and compares them. OUT/data and OUT/reports are rewritten on every run.
     """
     from rich.console import Console
     from rich.progress import (
@@ -97,7 +98,8 @@ def print_demo(console: Console, r: DemoResult) -> None:
     console.print(
         f"\n[bold]Other brokers' Rule 606 disclosures[/] ({r.disclosure_brokers} x "
         f"{r.disclosure_quarters} quarters): {len(s.ingested)} reports ingested, "
-        f"{len(s.skipped)} already stored, {len(s.rejected)} rejected"
+        f"{len(s.skipped)} already stored, {len(s.rejected)} rejected; compared with the "
+        "broker's own"
     )
     cells = r.disclosure_cells
     print_brokers(
@@ -115,6 +117,19 @@ def print_demo(console: Console, r: DemoResult) -> None:
         f"marketable limit orders get more, {c.worse:,} less. Price improvement is "
         "measured against the NBBO at receipt; PFOF is net of exchange fees and rebates."
     )
+    if r.estimate_checks:
+        own = r.own_reports
+        if own is not None:
+            console.print(
+                f"\n[bold]The broker's 606 report and the wholesalers' 605 files[/] in the "
+                f"store: {len(own.ingested)} ingested, {len(own.skipped)} already stored"
+            )
+        console.print(_estimate_table(r))
+        console.print(
+            "Estimate: the broker's 606 routing shares x each wholesaler's 605 net price "
+            "improvement (`pfof brokers --quality`); exact: the simulated orders themselves, "
+            "against the NBBO at the broker's receipt (docs/demo.md says why they differ)."
+        )
     listing = Table.grid(padding=(0, 2))
     listing.add_row("report.html", "the HTML report (charts work offline)")
     listing.add_row(
@@ -145,6 +160,60 @@ def print_demo(console: Console, r: DemoResult) -> None:
         "    (the whole broker comparison, from the store)",
         soft_wrap=True,
     )
+    if r.estimate_checks:
+        console.print(
+            f"  pfof brokers --quality --db {markup(str(r.store))}\n"
+            "    (price improvement estimated from 606 and 605 reports, next to PFOF)",
+            soft_wrap=True,
+        )
+
+
+#: Labels of the estimate table's groups.
+_GROUPS = {
+    ("sp500", "market"): "S&P 500 market",
+    ("sp500", "marketable_limit"): "S&P 500 mkt limit",
+    ("other_stocks", "market"): "Other market",
+    ("other_stocks", "marketable_limit"): "Other mkt limit",
+    ("all", "all"): "All",
+}
+
+
+def _estimate_table(r: DemoResult) -> Table:
+    """Estimated (606 x 605) against exact price improvement, cents per 100 shares."""
+    from decimal import Decimal
+
+    from rich.table import Table
+
+    from pfof.cli.safe_text import markup
+    from pfof.model.money import format_amount
+
+    def num(value: Decimal | None, places: int = 2, signed: bool = False) -> str:
+        if value is None:
+            return "-"
+        text = format_amount(value, places)
+        return f"+{text}" if signed and not text.startswith("-") else text
+
+    table = Table(
+        title=f"{markup(r.broker)}: price improvement, ¢ per 100 shares",
+        title_justify="left",
+        header_style="bold",
+    )
+    table.add_column("")
+    for header in ("606 x 605", "exact", "error", "PFOF", "covered"):
+        table.add_column(header, justify="right")
+    checks = r.estimate_checks
+    for i, c in enumerate(checks):
+        coverage = None if c.coverage is None else c.coverage * 100
+        table.add_row(
+            _GROUPS.get((c.section, c.order_type), f"{c.section} {c.order_type}"),
+            num(c.estimate),
+            num(c.exact),
+            num(c.error, signed=True),
+            num(c.pfof),
+            "-" if coverage is None else f"{num(coverage, 0)}%",
+            end_section=i == len(checks) - 2,  # the combined row stands apart
+        )
+    return table
 
 
 def _headline(r: DemoResult) -> Table:

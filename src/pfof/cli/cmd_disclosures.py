@@ -147,7 +147,10 @@ def register(app: typer.Typer) -> None:
 def ingest_command(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="606 XML files, folders, or zip archives (nested zips allowed)."),
+        typer.Argument(
+            help="606 XML and 605 (.txt, .dat, .csv) files, folders, or zip archives (nested "
+            "zips allowed)."
+        ),
     ],
     db: DbOption = DEFAULT_DB,
     show_all: Annotated[
@@ -157,13 +160,16 @@ def ingest_command(
         ),
     ] = False,
 ) -> None:
-    """Ingest Rule 606 reports into the DuckDB store (idempotent: known files are skipped).
+    """Ingest Rule 606 reports and Rule 605 files into the DuckDB store (idempotent: known
+    files are skipped).
 
     Each file is stored in its own transaction with its SHA-256, path and ingestion time; a file
     that fails is rolled back whole and reported while the others go on. The same report in
     another byte form (line endings, indentation, a new <timestamp>) is skipped as a duplicate;
     a restatement is stored and replaces the earlier edition in every total (`pfof reports`).
-    Exits 1 if any file was rejected.
+    A FINRA bulk file's CRD is kept; another filer's report identical to a stored one (an
+    affiliated broker-dealer) is listed as such and counted once. Exits 1 if any file was
+    rejected.
     """
     import duckdb
     from rich.console import Console
@@ -172,7 +178,7 @@ def ingest_command(
     from pfof.cli.arg_checks import store_file
     from pfof.cli.safe_text import markup
     from pfof.errors import StoreError
-    from pfof.store.ingest import ingest
+    from pfof.store.ingest import entry_count, ingest
 
     console = Console(stderr=True)
     con = _connect(store_file(db), read_only=False)
@@ -187,7 +193,9 @@ def ingest_command(
     )
     try:
         with progress:
-            task = progress.add_task("ingest", total=None, current="")
+            task = progress.add_task("ingest", total=None, current="counting files")
+            # the total up front: folder and zip listings only, no report read
+            progress.update(task, total=entry_count(paths), current="")
 
             def advance(outcome: FileOutcome) -> None:
                 progress.update(task, advance=1, current=markup(_short(outcome.path)))
@@ -229,11 +237,10 @@ def print_ingest_summary(
         quarter = f"{outcome.year} Q{outcome.quarter}" if outcome.quarter else f"{outcome.year}"
         note = f", {outcome.warnings} warnings" if outcome.warnings else ""
         note += f"; {outcome.reason}" if outcome.reason else ""  # restates / superseded by
-        say(
-            "[green]ingested[/]",
-            outcome.path,
-            f"{outcome.kind} {outcome.broker} {quarter}, {outcome.rows} rows{note}",
-        )
+        what = f"{outcome.kind} {outcome.broker} {quarter}"
+        if outcome.format is not None:  # a Rule 605 file: format, market center, month
+            what = f"605 {outcome.format} {outcome.market_center} {outcome.month}"
+        say("[green]ingested[/]", outcome.path, f"{what}, {outcome.rows} rows{note}")
     for outcome in listing(skipped, "skipped"):
         say("[yellow]skipped[/] ", outcome.path, outcome.reason)
     for outcome in listing(rejected, "rejected"):
@@ -241,6 +248,12 @@ def print_ingest_summary(
         if len(lines) > 4:  # `pfof rule606 validate` lists all
             lines = [*lines[:4], f"  ... and {len(lines) - 4} more"]
         say("[red]rejected[/]", outcome.path, *lines)
+    if summary.affiliated:
+        console.print(
+            f"{len(summary.affiliated)} identical to another filer's report (affiliated "
+            "filers): shown by `pfof reports`, counted once",
+            soft_wrap=True,
+        )
     console.print(
         f"[bold]{len(ingested)} ingested ({summary.rows} rows), {len(skipped)} skipped, "
         f"{len(rejected)} rejected[/] -> {markup(db)}",
@@ -287,6 +300,13 @@ def brokers_command(
     ] = None,
     year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
     wide: WideOption = False,
+    quality: Annotated[
+        bool,
+        typer.Option(
+            "--quality",
+            help="Estimated price improvement (606 routing x venues' 605 data) next to PFOF.",
+        ),
+    ] = False,
 ) -> None:
     """Net PFOF per broker and quarter, from the 606(a)(1) reports in the store.
 
@@ -295,6 +315,11 @@ def brokers_command(
     the top-paying venue's share and venue concentration (HHI of routed %, 0-10,000). Warnings
     flag quarters whose rates look ~100x off the broker's other quarters and show venue
     spellings merged across quarters. Money and rates are exact decimal strings in JSON/CSV.
+
+    --quality joins each broker's routing of market and marketable limit orders to its
+    venues' Rule 605 price improvement of the same months (docs/rule605.md): estimated
+    improvement and PFOF in cents per 100 shares, improvement per $1 of PFOF, the coverage
+    and the venues without 605 data.
     """
     import csv
     import json
@@ -307,6 +332,9 @@ def brokers_command(
 
     if as_json and as_csv:
         raise ParameterError("choose one of --json and --csv")
+    if quality:
+        brokers_quality(db, as_json=as_json, as_csv=as_csv, broker=broker, year=year)
+        return
     cells = _cells(db, broker=broker, year=year)
     rows = broker_quarters(cells)
     records = [bq.to_json() for bq in rows]
@@ -320,6 +348,137 @@ def brokers_command(
             writer.writerow({key: csv_cell(value) for key, value in row.items()})
     else:
         print_brokers(rows, venue_mapping(cells, only_merged=True), wide=wide)
+        _note_affiliated(db)
+
+
+def _note_affiliated(db: Path) -> None:
+    """Say how many affiliated filers' identical reports the totals counted once."""
+    from rich.console import Console
+
+    from pfof.store import queries
+
+    con = _open_store(db)
+    try:
+        n = sum(r.status == "affiliated" for r in queries.stored_reports(con))
+    finally:
+        con.close()
+    if n:
+        Console().print(
+            f"{n} report(s) identical to another filer's (affiliated filers) counted once; "
+            "`pfof reports` lists them",
+            soft_wrap=True,
+        )
+
+
+#: ``pfof brokers --quality``: (record key, header) of the table's figures.
+QUALITY: list[tuple[str, str]] = [
+    ("pi_cents_per_100_shares", "Price impr."),
+    ("pfof_cents_per_100_shares", "PFOF"),
+    ("pi_per_pfof_dollar", "PI per $1"),
+    ("coverage_pct", "Cover %"),
+]
+_SECTION_LABELS = {"sp500": "S&P 500", "other_stocks": "Other", "all": "All"}
+_TYPE_LABELS = {"market": "Market", "marketable_limit": "Mkt limit", "all": "All"}
+
+
+def brokers_quality(
+    db: Path, *, as_json: bool, as_csv: bool, broker: str | None, year: int | None
+) -> None:
+    """``pfof brokers --quality``: the estimates of :mod:`pfof.engine.broker_quality`."""
+    import csv
+    import json
+    import sys
+
+    from pfof.cli.safe_text import csv_cell
+    from pfof.engine.broker_quality import QUALITY_COLUMNS, broker_quality
+
+    con = _open_store(db)
+    try:
+        rows = broker_quality(con, broker=broker, year=year)
+    finally:
+        con.close()
+    records = [r.to_json() for r in rows]
+    if as_json:
+        typer.echo(json.dumps(records, indent=2))
+    elif as_csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=QUALITY_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for r, record in zip(rows, records, strict=True):
+            flat = {
+                **record,
+                "months_605": " ".join(record["months_605"]),
+                "all_stock_venues": "; ".join(record["all_stock_venues"]),
+                "unmatched_venues": "; ".join(str(u) for u in r.unmatched),
+                "notes": "; ".join(record["notes"]),
+            }
+            writer.writerow({key: csv_cell(value) for key, value in flat.items()})
+    else:
+        print_quality(records)
+
+
+def print_quality(records: list[dict[str, Any]], *, console: Console | None = None) -> None:
+    """Estimated price improvement next to PFOF, rows grouped by broker, then the venues
+    without 605 data and the notes of each broker-quarter."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from pfof.cli.safe_text import cell, markup, visible
+
+    console = console or Console()
+    if not records:
+        console.print(
+            "no broker-quarter whose venues have Rule 605 data for its months "
+            "(`pfof ingest` 606 and 605 reports of the same months)"
+        )
+        return
+    table = Table(title="Estimated price improvement (606 x 605) and PFOF, ¢ per 100 shares")
+    table.add_column("Quarter", min_width=7)
+    table.add_column("Section")
+    table.add_column("Type")
+    for _, header in QUALITY:
+        table.add_column(header, justify="right")
+    for broker in dict.fromkeys(r["broker"] for r in records):
+        mine = [r for r in records if r["broker"] == broker]
+        blank = [""] * (len(QUALITY) + 2)
+        table.add_row(Text(visible(broker), style="bold", overflow="fold"), *blank)
+        for i, r in enumerate(mine):
+            table.add_row(
+                f"{r['year']} Q{r['quarter']}",
+                _SECTION_LABELS.get(r["section"], r["section"]),
+                _TYPE_LABELS.get(r["order_type"], r["order_type"]),
+                *(cell(_cents(r.get(key))) for key, _ in QUALITY),
+                end_section=i == len(mine) - 1,
+            )
+    console.print(table)
+    for r in records:
+        if r["section"] != "all":
+            continue
+        period = f"{r['broker']} {r['year']} Q{r['quarter']}"
+        unmatched = [u["venue"] for u in r["unmatched_venues"]]
+        if unmatched:
+            console.print(
+                f"[yellow]no 605 data[/] {markup(period)}: {markup(', '.join(unmatched))}",
+                soft_wrap=True,
+            )
+        if r["all_stock_venues"]:
+            console.print(
+                f"[dim]note[/] {markup(period)}: no S&P 500 flag in the 605 reports of "
+                f"{markup(', '.join(r['all_stock_venues']))}; their all-stock figures stand "
+                "for both sections",
+                soft_wrap=True,
+            )
+        for note in r["notes"]:
+            console.print(f"[dim]note[/] {markup(period)}: {markup(note)}", soft_wrap=True)
+
+
+def _cents(value: object) -> str:
+    """A figure of the quality table to 2 decimals (the JSON keeps 4), "–" for null."""
+    from decimal import Decimal
+
+    from pfof.model.money import format_amount
+
+    return "–" if value is None else format_amount(Decimal(str(value)), 2)
 
 
 def print_brokers(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -165,6 +166,7 @@ def show(
 
     The file is read as a stream: a detailed report of any length is summed row by row."""
     from pfof.cli.arg_checks import input_file
+    from pfof.engine.stats605 import order_type_name
     from pfof.formats.sec605 import scan_605, validate_605
     from pfof.model.records605 import SummaryRecord
 
@@ -172,7 +174,7 @@ def show(
         input_file(metadata, "--metadata")
 
     summaries: list[SummaryRecord] = []
-    totals = _Totals()
+    totals = _Totals(order_type_name)
 
     def take(record: LegacyRecord | DetailedRecord | SummaryRecord) -> None:
         if isinstance(record, SummaryRecord):
@@ -197,7 +199,10 @@ def show(
     else:
         headers, rows, keys = totals.rows()
     title = f"{parsed.file} ({parsed.kind}, {parsed.records} records)"
-    print_parts(console, title, column_parts(console, title, headers, rows, keys=keys, wide=wide))
+    parts = column_parts(
+        console, title, headers, rows, keys=keys, wide=wide, left={"order type", "size $"}
+    )
+    print_parts(console, title, parts)
     if errors or warnings:
         console.print(
             f"{errors} errors, {warnings} warnings: run `pfof rule605 validate` for details"
@@ -208,7 +213,7 @@ def show(
 _SHOWN: tuple[tuple[str, str, int], ...] = (
     ("S&P", "sp500", 0),
     ("size $", "order_size", 0),
-    ("type", "order_type", 0),
+    ("order type", "order_type", 0),
     ("avg sh", "avg_order_qty", 1),
     ("avg $", "avg_order_notional", 0),
     ("mid $", "avg_midpoint", 2),
@@ -227,6 +232,7 @@ _SHOWN: tuple[tuple[str, str, int], ...] = (
 def _summary_rows(records: list[SummaryRecord]) -> tuple[list[str], list[list[str]], int]:
     """The summary rows, rounded for reading (fractions, not x100; times in ms); a row is
     identified by its first three columns (S&P 500 flag, size, order type)."""
+    from pfof.engine.stats605 import order_type_name, size_label
     from pfof.formats.sec605_numbers import format_trimmed
 
     rows = []
@@ -234,7 +240,11 @@ def _summary_rows(records: list[SummaryRecord]) -> tuple[list[str], list[list[st
         cells = []
         for _, attr, places in _SHOWN:
             value = getattr(r, attr)
-            if isinstance(value, bool):
+            if attr == "order_type":
+                cells.append(markup(order_type_name("summary", value)))
+            elif attr == "order_size":
+                cells.append(markup(size_label("summary", value)))
+            elif isinstance(value, bool):
                 cells.append("Y" if value else "N")
             elif isinstance(value, (str, int)):
                 cells.append(markup(value))
@@ -245,12 +255,14 @@ def _summary_rows(records: list[SummaryRecord]) -> tuple[list[str], list[list[st
 
 
 class _Totals:
-    """Orders, shares, executed shares and share-weighted effective spread by order type,
-    summed one legacy or detailed record at a time."""
+    """Orders, shares, executed shares and share-weighted effective spread by order type
+    (named by ``name(format, code)``), summed one legacy or detailed record at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, name: Callable[[str, int | str], str]) -> None:
+        self.name = name
         self.sums: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 5)
         self.symbols: dict[str, set[str]] = defaultdict(set)
+        self.order: dict[str, tuple[int, str]] = {}
 
     def add(self, r: LegacyRecord | DetailedRecord) -> None:
         from pfof.model.records605 import LegacyRecord
@@ -259,11 +271,14 @@ class _Totals:
         shares: int | Decimal | None
         executed: int | Decimal
         if isinstance(r, LegacyRecord):
-            key, orders, shares = str(r.order_type), r.covered_orders, r.covered_shares
+            code: int | str = r.order_type
+            orders, shares = r.covered_orders, r.covered_shares
             executed = (r.exec_shares_mc or 0) + (r.exec_shares_away or 0)
         else:
-            key, orders, shares = r.order_type, r.covered_orders, r.covered_qty
+            code, orders, shares = r.order_type, r.covered_orders, r.covered_qty
             executed = (r.executed_qty or 0) + (r.executed_away_qty or 0)
+        key = self.name("legacy" if isinstance(r, LegacyRecord) else "detailed", code)
+        self.order.setdefault(key, (0, str(code)) if isinstance(code, int) else (1, code))
         spread = r.avg_effective_spread
         t = self.sums[key]
         t[0] += orders or 0
@@ -280,7 +295,7 @@ class _Totals:
 
         headers = ["order type", "symbols", "orders", "shares", "executed", "avg eff. spread $"]
         rows = []
-        for key in sorted(self.sums):
+        for key in sorted(self.sums, key=lambda k: self.order[k]):
             order_sum, share_sum, executed_sum, spread_sum, weight = self.sums[key]
             rows.append(
                 [
@@ -295,6 +310,166 @@ class _Totals:
         return headers, rows, 1
 
 
+#: Statistics columns of the ``summary`` and ``market-centers`` tables: (key, header, style);
+#: style ``n`` = a count with separators, ``pct`` = a fraction shown in percent, else places.
+_STAT_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("orders", "orders", "n"),
+    ("executed_shares", "executed", "n"),
+    ("net_price_improvement_cents_per_share", "net PI ¢/sh", "4"),
+    ("eq_ratio", "E/Q", "3"),
+    ("pct_improved", "improved", "pct"),
+    ("pct_at_quote", "at quote", "pct"),
+    ("pct_outside", "outside", "pct"),
+    ("avg_effective_spread", "eff. $", "4"),
+    ("avg_realized_spread", "real. $", "4"),
+)
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON array (numbers as exact decimal strings).")
+]
+CsvOption = Annotated[bool, typer.Option("--csv", help="Print CSV (numbers exact).")]
+
+
+def _cell(value: Any, style: str) -> str:
+    """A statistic for the table (the JSON and CSV keep every digit)."""
+    if value is None:
+        return ""
+    number = Decimal(value)
+    if style == "n":
+        return f"{number:,}"
+    if style == "pct":
+        number, places, unit = number * 100, 1, "%"
+    else:
+        places, unit = int(style), ""
+    text = f"{number:.{places}f}"
+    return (text[1:] if text.startswith("-") and Decimal(text) == 0 else text) + unit
+
+
+def _print_json_or_csv(rows: list[dict[str, Any]], keys: tuple[str, ...], as_csv: bool) -> None:
+    if not as_csv:
+        print(json.dumps(rows, indent=2))
+        return
+    import csv
+    import sys
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(keys)
+    for row in rows:
+        writer.writerow(
+            [
+                ""
+                if row[k] is None
+                else str(row[k]).lower()
+                if isinstance(row[k], bool)
+                else row[k]
+                for k in keys
+            ]
+        )
+
+
+@app.command()
+def summary(
+    files: Annotated[
+        list[Path],
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="Rule 605 files."),
+    ],
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    wide: WideOption = False,
+) -> None:
+    """Execution-quality statistics of each FILE by market center, month, order type and
+    size (S&P 500 flag in summary reports), over all symbols: net price improvement (cents
+    per share), E/Q, shares improved / at / outside the quote, effective and realized spread.
+
+    Legacy files follow Barron's convention; docs/rule605.md gives every formula. Rows with
+    errors are left out (``pfof rule605 validate`` lists them)."""
+    from pfof.app.quality605 import file_quality
+    from pfof.engine.stats605 import STAT_KEYS
+    from pfof.errors import ParameterError
+
+    if as_json and as_csv:
+        raise ParameterError("--json and --csv exclude each other")
+    results = [file_quality(f) for f in files]
+    stderr = Console(stderr=True)
+    for result in results:
+        errors = len({i.line for i in result.issues if i.severity.value == "error"})
+        if errors:
+            stderr.print(
+                f"{markup(result.file)}: {errors} line{'s' if errors > 1 else ''} with errors "
+                "left out "
+                "(run `pfof rule605 validate`)",
+                soft_wrap=True,
+            )
+    rows = [row for result in results for row in result.rows]
+    if as_json or as_csv:
+        _print_json_or_csv(rows, STAT_KEYS, as_csv)
+        return
+    console = Console()
+    for result in results:
+        if not result.rows:
+            console.print(f"{markup(result.file)}: no readable records", soft_wrap=True)
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in result.rows:
+            groups[(row["market_center"], row["month"])].append(row)
+        for (center, month), members in groups.items():
+            title = f"{result.file}: {center} {month} ({result.kind})"
+            has_flag = result.kind == "summary"
+            headers = ["order type", "size", *(["S&P"] if has_flag else [])]
+            headers += [h for _, h, _ in _STAT_COLUMNS]
+            table = []
+            for row in members:
+                cells = [markup(row["order_type"]), markup(row["size"])]
+                if has_flag:
+                    cells.append("Y" if row["sp500"] else "N")
+                cells += [_cell(row[k], style) for k, _, style in _STAT_COLUMNS]
+                table.append(cells)
+            keys = 3 if has_flag else 2
+            parts = column_parts(
+                console, title, headers, table, keys=keys, wide=wide, left={"order type", "size"}
+            )
+            print_parts(console, title, parts)
+
+
+def market_centers(
+    db: Annotated[
+        Path, typer.Option("--db", help="DuckDB file of the store (created by `pfof ingest`).")
+    ] = Path("pfof.duckdb"),
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+    wide: WideOption = False,
+) -> None:
+    """Execution quality of each market center and month in the store, from its Rule 605
+    reports: market and marketable limit orders over all symbols and sizes (the statistics
+    of `pfof rule605 summary`)."""
+    from pfof.app.quality605 import market_center_quality
+    from pfof.engine.stats605 import MARKET_CENTER_KEYS
+    from pfof.errors import InputError, ParameterError
+
+    if as_json and as_csv:
+        raise ParameterError("--json and --csv exclude each other")
+    if not db.exists():
+        raise InputError(f"{db}: no such store; run `pfof ingest PATH... --db {db}`")
+    rows = market_center_quality(db)
+    if as_json or as_csv:
+        _print_json_or_csv(rows, MARKET_CENTER_KEYS, as_csv)
+        return
+    console = Console()
+    if not rows:
+        console.print(f"{markup(str(db))}: no Rule 605 reports stored", soft_wrap=True)
+        return
+    headers = ["market center", "month", *(h for _, h, _ in _STAT_COLUMNS)]
+    table = [
+        [markup(row["market_center"]), markup(row["month"])]
+        + [_cell(row[k], style) for k, _, style in _STAT_COLUMNS]
+        for row in rows
+    ]
+    title = "Execution quality of market and marketable limit orders (Rule 605)"
+    parts = column_parts(
+        console, title, headers, table, keys=2, wide=wide, left={"market center", "month"}
+    )
+    print_parts(console, title, parts)
+
+
 def register(root: typer.Typer) -> None:
-    """Add ``pfof rule605`` to the root app."""
+    """Add ``pfof rule605`` and ``pfof market-centers`` to the root app."""
     root.add_typer(app, name="rule605")
+    root.command("market-centers")(market_centers)

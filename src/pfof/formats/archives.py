@@ -4,7 +4,9 @@ FINRA and brokers publish 606 reports loose, in folders, or in zips of zips (FIN
 bulk file holds one zip per broker). :func:`walk` flattens all of that into a stream of
 :class:`Candidate` (an ``.xml`` file or member, with a display path such as
 ``bulk.zip!2024Q1/broker.zip!report.xml``) and :class:`Skipped` notices (anything else, with the
-reason). Archives are read in memory, never extracted to disk, and guarded against zip bombs by
+reason). ``walk(..., suffixes=...)`` also yields Rule 605 files (``.txt``, ``.dat``, ``.csv``),
+which are opened lazily and read as a stream, a zip member while the walk waits on it.
+Archives are read in memory, never extracted to disk, and guarded against zip bombs by
 :class:`ArchiveLimits`: members looked at, bytes of one file or member, uncompressed bytes in
 all, nesting depth and compression ratio.
 
@@ -45,6 +47,15 @@ class ArchiveLimits:
     max_file_bytes: int = 128 << 20  # one XML file or member (or nested zip), uncompressed
     max_depth: int = 4  # zips inside zips inside ... (1 = a zip, no nested zips)
     max_ratio: int = 1_000  # uncompressed/compressed size of one member
+    #: one file or member read as a stream (a Rule 605 file: :data:`STREAMED_SUFFIXES`)
+    max_stream_bytes: int = 16 << 30
+
+
+#: Suffixes :func:`walk` yields by default: Rule 606 XML reports.
+XML_SUFFIXES: tuple[str, ...] = (".xml",)
+#: Rule 605 monthly files (``.dat`` in older months' zips): read as a stream, never whole, so
+#: a zip member is opened lazily rather than read into memory, within ``max_stream_bytes``.
+STREAMED_SUFFIXES: tuple[str, ...] = (".txt", ".dat", ".csv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +67,8 @@ class Candidate:
     _opener: Callable[[], BinaryIO] = field(repr=False)
     #: Bytes :meth:`read_bytes` reads at most (``None``: no limit).
     max_bytes: int | None = None
+    #: The file on disk, for a loose file (``None``: an archive member).
+    file: Path | None = None
 
     def open(self) -> BinaryIO:
         """A fresh binary stream over the content (the caller closes it)."""
@@ -91,10 +104,12 @@ Entry = Candidate | Skipped
 class _Budget:
     """Counts members and uncompressed bytes across one walk."""
 
-    def __init__(self, limits: ArchiveLimits) -> None:
+    def __init__(self, limits: ArchiveLimits, suffixes: tuple[str, ...] = XML_SUFFIXES) -> None:
         self.limits = limits
         self.members = 0
         self.bytes = 0
+        self.suffixes = suffixes
+        self.what = "606 XML file" if suffixes == XML_SUFFIXES else "Rule 605/606 report file"
 
 
 #: What :mod:`zipfile` raises on a damaged archive (a bad header, a name that does not decode,
@@ -164,9 +179,15 @@ def read_regular(path: str | os.PathLike[str], max_bytes: int) -> bytes:
 
 
 def walk(
-    paths: Iterable[str | os.PathLike[str]], limits: ArchiveLimits | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    limits: ArchiveLimits | None = None,
+    *,
+    suffixes: tuple[str, ...] = XML_SUFFIXES,
 ) -> Iterator[Entry]:
     """Yield every 606 candidate under ``paths`` (files, folders, zips, nested zips).
+
+    ``suffixes``: the file suffixes yielded as candidates (default ``.xml``; those of
+    :data:`STREAMED_SUFFIXES` are opened lazily, a zip member while the walk waits on it).
 
     Folders are walked recursively in sorted order; ``.xml`` files are candidates; ``.zip``
     files are opened and their members walked the same way. FIFOs, devices and sockets are
@@ -174,7 +195,7 @@ def walk(
     large) or archive (too many members or bytes in all), yielding a :class:`Skipped` error,
     and the walk goes on with the next path.
     """
-    budget = _Budget(limits or ArchiveLimits())
+    budget = _Budget(limits or ArchiveLimits(), suffixes)
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -194,8 +215,8 @@ def _walk_dir(folder: Path, budget: _Budget) -> Iterator[Entry]:
 
 def _walk_file(path: Path, budget: _Budget) -> Iterator[Entry]:
     suffix = path.suffix.lower()
-    if suffix not in (".xml", ".zip"):
-        yield Skipped(str(path), f"not a 606 XML file or zip archive ({suffix or 'no extension'})")
+    if suffix not in (*budget.suffixes, ".zip"):
+        yield Skipped(str(path), f"not a {budget.what} or zip archive ({suffix or 'no extension'})")
         return
     try:
         info = path.stat()
@@ -206,11 +227,18 @@ def _walk_file(path: Path, budget: _Budget) -> Iterator[Entry]:
         yield Skipped(str(path), f"{_kind(info.st_mode)}, not a regular file: not read")
         return
     limit = budget.limits.max_file_bytes
-    if suffix == ".xml":
+    if suffix in STREAMED_SUFFIXES:
+        streamed = budget.limits.max_stream_bytes
+        if info.st_size > streamed:
+            yield Skipped(str(path), _too_large(streamed), error=True)
+            return
+        yield Candidate(str(path), info.st_size, partial(open_regular, path), limit, Path(path))
+        return
+    if suffix != ".zip":
         if info.st_size > limit:
             yield Skipped(str(path), _too_large(limit), error=True)
             return
-        yield Candidate(str(path), info.st_size, partial(open_regular, path), limit)
+        yield Candidate(str(path), info.st_size, partial(open_regular, path), limit, Path(path))
         return
     try:
         archive = zipfile.ZipFile(open_regular(path))
@@ -238,11 +266,23 @@ def _walk_zip(
             return
         base = info.filename.rsplit("/", 1)[-1]
         suffix = Path(base).suffix.lower()
-        if suffix not in (".xml", ".zip") or base.startswith("._"):
-            yield Skipped(member, "not a 606 XML file or zip archive")
+        if suffix not in (*budget.suffixes, ".zip") or base.startswith("._"):
+            yield Skipped(member, f"not a {budget.what} or zip archive")
             continue
         if info.flag_bits & 0x1:
             yield Skipped(member, "encrypted zip member", error=True)
+            continue
+        if suffix in STREAMED_SUFFIXES:
+            try:
+                _check_streamed(info, budget)
+            except _MemberTooLarge as exc:
+                yield Skipped(member, str(exc), error=True)
+                continue
+            except _LimitExceeded as exc:
+                yield Skipped(member, str(exc), error=True)
+                return
+            opener = partial(archive.open, info)
+            yield Candidate(member, info.file_size, opener, limits.max_file_bytes)  # type: ignore[arg-type]
             continue
         try:
             data = _read_member(archive, info, budget)
@@ -255,7 +295,7 @@ def _walk_zip(
         except _ZIP_ERRORS as exc:
             yield Skipped(member, f"cannot read zip member: {exc}", error=True)
             continue
-        if suffix == ".xml":
+        if suffix != ".zip":
             yield Candidate(member, len(data), partial(io.BytesIO, data))
             continue
         try:
@@ -265,6 +305,24 @@ def _walk_zip(
             continue
         with inner:
             yield from _walk_zip(inner, member, depth + 1, budget)
+
+
+def _check_streamed(info: zipfile.ZipInfo, budget: _Budget) -> None:
+    """Limits of a member read as a stream (it is opened lazily, while the walk waits): its
+    declared size, which :mod:`zipfile` never reads past, counts towards the total."""
+    limits = budget.limits
+    if info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
+        raise _MemberTooLarge(
+            f"compression ratio {info.file_size // info.compress_size}:1 exceeds "
+            f"{limits.max_ratio}:1 (zip bomb?)"
+        )
+    if info.file_size > limits.max_stream_bytes:
+        raise _MemberTooLarge(_too_large(limits.max_stream_bytes))
+    if info.file_size > limits.max_total_bytes - budget.bytes:
+        raise _LimitExceeded(
+            f"archives hold more than {limits.max_total_bytes:,} uncompressed bytes in all"
+        )
+    budget.bytes += info.file_size
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> bytes:

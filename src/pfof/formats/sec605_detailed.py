@@ -26,7 +26,7 @@ from pfof.model.records605 import (
 DELIMITER = "|"
 HEADER: tuple[str, ...] = tuple(h for h, _, _ in DETAILED_FIELDS)
 N_FIELDS = len(HEADER)
-_REQUIRED = {"participant", "entity", "symbol", "lot_size", "order_type"}
+REQUIRED_FIELDS = {"participant", "entity", "symbol", "lot_size", "order_type"}
 #: Counts, share quantities and the covered notional: never below zero (spreads, amounts and
 #: averages may be).
 NON_NEGATIVE = frozenset(
@@ -138,7 +138,7 @@ def scan_detailed(
 
 def _parse_value(attr: str, kind: str, text: str) -> object:
     if kind == "str":
-        if not text and attr in _REQUIRED:
+        if not text and attr in REQUIRED_FIELDS:
             raise ParameterError("must not be empty")
         return text
     if kind == "yyyymm":

@@ -30,7 +30,7 @@ from pfof.model.records605 import (
 DELIMITER = "|"
 N_FIELDS = len(LEGACY_FIELDS)
 _PLACES = {"usd": 4, "sec": 1}
-_REQUIRED_TEXT = {"participant", "market_center", "symbol"}
+REQUIRED_TEXT = {"participant", "market_center", "symbol"}
 
 
 #: What reading one file gives: records, their file lines and the issues found.
@@ -61,16 +61,16 @@ def scan_legacy(
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        record, found = _parse_line(line, number, file)
+        record, found = parse_legacy_line(line, number, file)
         issues.extend(found)
         if record is None:
             continue
         if check:
-            issues.extend(_check_legacy(record, line=number, file=file))
+            issues.extend(check_legacy(record, line=number, file=file))
         yield number, record
 
 
-def _parse_line(line: str, number: int, file: str) -> tuple[LegacyRecord | None, list[Issue]]:
+def parse_legacy_line(line: str, number: int, file: str) -> tuple[LegacyRecord | None, list[Issue]]:
     parts = line.split(DELIMITER)
     if len(parts) != N_FIELDS:
         return None, [
@@ -104,7 +104,7 @@ def _parse_line(line: str, number: int, file: str) -> tuple[LegacyRecord | None,
 
 def _parse_value(name: str, kind: str, text: str) -> object:
     if kind == "str":
-        if not text and name in _REQUIRED_TEXT:
+        if not text and name in REQUIRED_TEXT:
             raise ParameterError("must not be empty")
         return text
     if kind == "yyyymm":
@@ -122,7 +122,7 @@ def _parse_value(name: str, kind: str, text: str) -> object:
     return parse_decimal(text)
 
 
-def _check_legacy(record: LegacyRecord, *, line: int = 0, file: str = "") -> list[Issue]:
+def check_legacy(record: LegacyRecord, *, line: int = 0, file: str = "") -> list[Issue]:
     """Consistency warnings for one record (never raises)."""
     out: list[Issue] = []
 

@@ -122,7 +122,7 @@ def format_trimmed(value: Decimal | int | None, places: int = 6) -> str:
     return text
 
 
-def _decoded(chunks: Iterable[bytes], name: str) -> Iterator[str]:
+def decoded_lines(chunks: Iterable[bytes], name: str) -> Iterator[str]:
     """UTF-8 lines of binary ``\\n``-terminated chunks, split as ``str.splitlines`` does; a
     chunk that does not decode names its line."""
     number = 0
@@ -146,7 +146,7 @@ def _decoded(chunks: Iterable[bytes], name: str) -> Iterator[str]:
             yield line
 
 
-def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
+def read_chunks(handle: IO[bytes]) -> Iterator[bytes]:
     while chunk := handle.readline(MAX_LINE_BYTES + 1):
         yield chunk
 
@@ -163,7 +163,7 @@ def open_lines(source: str | Path | IO[str] | Iterable[str]) -> Iterator[tuple[I
     if isinstance(source, (str, Path)):
         with open_regular(source) as handle:
             try:
-                yield _decoded(_chunks(handle), name), name
+                yield decoded_lines(read_chunks(handle), name), name
             except OSError as exc:
                 raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from exc
     elif hasattr(source, "read"):

@@ -8,6 +8,12 @@ is written in its own transaction (provenance and identity row + report rows, bu
 Arrow); when a report of the same identity is stored, the outcome says which edition is now
 current (:mod:`pfof.store.identity`). Any error rolls the whole file back and is reported while
 the other files go on.
+
+A FINRA bulk file names its filer's CRD. The same report filed by another CRD (an affiliated
+broker-dealer filing identical figures, under its own name or the same one) is never merged
+silently: a copy with the same content is recorded in ``duplicates`` and a copy under another
+``<bd>`` is stored; either outcome names the stored report it is ``identical_to``, and
+:func:`pfof.store.queries.stored_reports` shows the pair while totals count the report once.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ import duckdb
 import pyarrow as pa
 
 from pfof.errors import Issue, StoreError
-from pfof.formats.archives import ArchiveLimits, Candidate, walk
+from pfof.formats.archives import STREAMED_SUFFIXES, ArchiveLimits, Candidate, walk
+from pfof.formats.finra_bulk import parse_bulk_name
 from pfof.model.reports606 import (
     A1_PLACES,
     B3_PLACES,
@@ -39,8 +46,9 @@ from pfof.model.reports606 import (
 from pfof.store.identity import (
     Edition,
     ReportIdentity,
-    content_digest,
+    affiliated_duplicate,
     current_editions,
+    report_digests,
     report_identity,
 )
 from pfof.store.schema import connect, ensure_schema
@@ -60,7 +68,9 @@ class FileOutcome:
     ``duplicate_of``: a skipped file holding the same report as this stored one (another byte
     form, or re-published with a new timestamp). ``supersedes`` / ``superseded_by``: an
     ingested restatement and the stored edition of the same report it replaces / that stays
-    current because it is later. ``reason`` says the same in words.
+    current because it is later. ``identical_to``: a stored report of another filer (another
+    CRD or broker) with the same figures, an affiliated filing shown but counted once.
+    ``reason`` says the same in words.
     """
 
     path: str
@@ -76,6 +86,12 @@ class FileOutcome:
     duplicate_of: str | None = None
     supersedes: str | None = None
     superseded_by: str | None = None
+    identical_to: str | None = None
+    #: Rule 605 files: legacy | detailed | summary, and the first row's market center and
+    #: month (YYYY-MM); ``None`` for Rule 606 reports.
+    format: str | None = None
+    market_center: str | None = None
+    month: str | None = None
 
 
 @dataclass(slots=True)
@@ -105,6 +121,11 @@ class IngestSummary:
         return [o for o in self.outcomes if o.duplicate_of is not None]
 
     @property
+    def affiliated(self) -> list[FileOutcome]:
+        """Files identical to another filer's stored report (shown, counted once)."""
+        return [o for o in self.outcomes if o.identical_to is not None]
+
+    @property
     def rows(self) -> int:
         return sum(o.rows for o in self.outcomes)
 
@@ -124,7 +145,8 @@ def ingest(
     reader: Reader = default_reader,
     limits: ArchiveLimits | None = None,
 ) -> IngestSummary:
-    """Ingest every 606 report under ``paths`` (files, folders, zips) into the store ``db``.
+    """Ingest every 606 report and 605 file under ``paths`` (files, folders, zips) into the
+    store ``db`` (605 files: :mod:`pfof.store.ingest605`).
 
     ``db`` is a DuckDB file (created if needed, closed afterwards) or an open connection (left
     open). A bad file never raises: it is recorded as rejected and the others go on.
@@ -158,17 +180,51 @@ def ingest(
     return summary
 
 
+def entry_count(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    limits: ArchiveLimits | None = None,
+) -> int:
+    """How many outcomes :func:`ingest` of ``paths`` reports (one ``progress`` call each),
+    counted without reading any report: folder and zip listings only (a nested zip is
+    decompressed to list its members, its reports are not read)."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    return sum(1 for _ in walk(paths, limits, suffixes=INGEST_SUFFIXES))
+
+
 def _outcomes(
     con: duckdb.DuckDBPyConnection,
     paths: Iterable[str | os.PathLike[str]],
     reader: Reader,
     limits: ArchiveLimits | None,
 ) -> Iterator[FileOutcome]:
-    for entry in walk(paths, limits):
+    for entry in walk(paths, limits, suffixes=INGEST_SUFFIXES):
         if isinstance(entry, Candidate):
-            yield ingest_one(con, entry.path, _read(entry), reader=reader)
+            if _is_606(entry):
+                yield ingest_one(con, entry.path, _read(entry), reader=reader)
+            else:  # a Rule 605 file, read as a stream (store.ingest605)
+                from pfof.store.ingest605 import ingest_605
+
+                yield ingest_605(con, entry)
         else:
             yield FileOutcome(entry.path, "rejected" if entry.error else "skipped", entry.reason)
+
+
+#: Files ``ingest`` reads: Rule 606 XML, and Rule 605 files (``.dat`` in older months' zips).
+INGEST_SUFFIXES: tuple[str, ...] = (".xml", *STREAMED_SUFFIXES)
+
+
+def _is_606(entry: Candidate) -> bool:
+    """An ``.xml`` file, or one whose first bytes are XML, goes to the Rule 606 reader."""
+    if entry.path.lower().endswith(".xml"):
+        return True
+    from pfof.store.ingest605 import stream_is_xml
+
+    try:
+        with entry.open() as stream:
+            return stream_is_xml(stream)
+    except Exception:  # unreadable: the 605 path reports it
+        return False
 
 
 def _read(entry: Candidate) -> bytes | OSError:
@@ -191,12 +247,16 @@ def ingest_one(
     sha = hashlib.sha256(data).hexdigest()
     # fetchall, not fetchone: DuckDB refuses the next statement while a result is unfinished
     rows = con.execute(
-        "SELECT path, NULL FROM sources WHERE sha256 = $sha UNION ALL "
-        "SELECT s.path, d.path FROM duplicates d JOIN sources s ON s.sha256 = d.of_sha256 "
-        "WHERE d.sha256 = $sha",
+        "SELECT path, NULL, crd, report_timestamp FROM sources WHERE sha256 = $sha UNION ALL "
+        "SELECT s.path, d.path, s.crd, NULL FROM duplicates d "
+        "JOIN sources s ON s.sha256 = d.of_sha256 WHERE d.sha256 = $sha",
         {"sha": sha},
     ).fetchall()
+    rows.sort(key=lambda r: r[1] is not None)  # the stored file first
     if rows and rows[0][1] is None:
+        crd = _crd(path)
+        if len(rows) == 1 and crd is not None and rows[0][2] not in (None, crd):
+            return _affiliated_copy(con, path, sha, rows[0])
         return FileOutcome(path, "skipped", f"already ingested (as {rows[0][0]})", sha256=sha)
     if rows:
         return FileOutcome(
@@ -211,17 +271,24 @@ def ingest_one(
     try:
         result = reader(stream)
         identity = report_identity(result.report, path)
-        digest = content_digest(result.report)
+        digest, routing_of = report_digests(result.report)
     except Exception as exc:  # any reader failure rejects this file only
         return FileOutcome(path, "rejected", str(exc) or type(exc).__name__, sha256=sha)
-    stored = con.execute(
-        "SELECT sha256, path, crd, bulk_version, report_timestamp, ingested_at, content_sha256 "
-        "FROM sources WHERE report_key = ? OR content_sha256 = ? ORDER BY ingested_at",
-        [identity.key, digest],
+    # affiliated filers are told apart for 606(a)(1) reports only
+    routing = routing_of if identity.kind == "a1" else None
+    found = con.execute(
+        "SELECT sha256, path, crd, bulk_version, report_timestamp, ingested_at, content_sha256, "
+        "report_key, routing_sha256, broker, n_rows FROM sources "
+        "WHERE report_key = ? OR content_sha256 = ? OR routing_sha256 = ? "
+        "ORDER BY ingested_at, path",
+        [identity.key, digest, routing],
     ).fetchall()
+    stored = [r for r in found if r[7] == identity.key or r[6] == digest]
     twin = next((r for r in stored if r[6] == digest), None)
     if twin is not None:
-        return _duplicate(con, path, sha, identity, (twin[0], twin[1]))
+        affiliated = None not in (identity.crd, twin[2]) and identity.crd != twin[2]
+        return _duplicate(con, path, sha, identity, (twin[0], twin[1], twin[2]), affiliated)
+    identical = _identical_filing(identity, routing, found) if routing else None
     warnings = [_issue_json(w) for w in result.warnings]
     try:
         table_name, table = report_table(sha, result.report)
@@ -233,7 +300,7 @@ def ingest_one(
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            f"INSERT INTO sources ({_SOURCE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+            f"INSERT INTO sources ({_SOURCE_COLUMNS}) VALUES ({', '.join('?' * 17)})",
             [
                 sha,
                 path,
@@ -251,12 +318,13 @@ def ingest_one(
                 identity.crd,
                 identity.bulk_version,
                 identity.customer,
+                routing,
             ],
         )
         _insert_rows(con, table_name, table)
         con.execute("COMMIT")
     except BaseException as exc:
-        _rollback(con)
+        rollback(con)
         if not isinstance(exc, Exception):
             raise
         return FileOutcome(path, "rejected", f"cannot store: {exc}", sha256=sha)
@@ -268,6 +336,9 @@ def ingest_one(
         if superseded_by
         else ""
     )
+    if identical is not None and table.num_rows:
+        note = _affiliated_note(identical[0], identical[1], identical[2])
+        reason = f"{reason}; {note}" if reason else note
     return FileOutcome(
         path,
         "ingested",
@@ -281,10 +352,69 @@ def ingest_one(
         warnings=len(warnings),
         supersedes=supersedes,
         superseded_by=superseded_by,
+        identical_to=identical[0] if identical is not None and table.num_rows else None,
     )
 
 
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+def _crd(path: str) -> str | None:
+    bulk = parse_bulk_name(path)
+    return bulk.crd if bulk is not None else None
+
+
+def _affiliated_note(path: str, crd: str | None, broker: str | None) -> str:
+    who = f"CRD {crd}" if crd is not None else "another filer"
+    name = f", {broker}" if broker else ""
+    return (
+        f"identical to {path} ({who}{name}): an affiliated filer's identical report, "
+        "listed by `pfof reports` and counted once"
+    )
+
+
+def _identical_filing(
+    identity: ReportIdentity, routing: str, found: list[tuple[Any, ...]]
+) -> tuple[str, str | None, str | None] | None:
+    """(path, crd, broker) of the first ingested of the ``found`` stored reports (rows of
+    ``ingest_one``'s lookup) that has rows and the figures ``routing`` (``routing_sha256``)
+    but is another filer's or another report; ``None`` when there is none."""
+    for r in found:
+        path, crd, key, theirs, broker, n_rows = r[1], r[2], r[7], r[8], r[9], r[10]
+        if theirs != routing or not n_rows:
+            continue
+        if key != identity.key or (None not in (crd, identity.crd) and crd != identity.crd):
+            return path, crd, broker  # not an edition of the same report: another filing
+    return None
+
+
+def _affiliated_copy(
+    con: duckdb.DuckDBPyConnection, path: str, sha: str, stored: tuple[Any, ...]
+) -> FileOutcome:
+    """Record the byte-identical copy ``path`` of the stored file ``stored`` (path, _, crd,
+    report_timestamp) filed under another CRD, as an affiliated duplicate."""
+    bulk = parse_bulk_name(path)
+    version = bulk.version if bulk is not None else None
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO duplicates VALUES (?, ?, ?, ?, ?, ?)",
+            [sha, sha, path, stored[3], version, datetime.now(UTC)],
+        )
+        con.execute("COMMIT")
+    except BaseException as exc:
+        rollback(con)
+        if not isinstance(exc, Exception):
+            raise
+        return FileOutcome(path, "rejected", f"cannot store: {exc}", sha256=sha)
+    return FileOutcome(
+        path,
+        "skipped",
+        f"the same file as {stored[0]}; {_affiliated_note(stored[0], stored[2], None)}",
+        sha256=sha,
+        duplicate_of=stored[0],
+        identical_to=stored[0],
+    )
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
     """Undo the file's transaction. A failed COMMIT (a read-only or full disk) has already
     ended it, and DuckDB then refuses ROLLBACK: the file is rejected either way."""
     try:
@@ -295,7 +425,7 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 _SOURCE_COLUMNS = (
     "sha256, path, kind, broker, year, quarter, ingested_at, strict_valid, warnings, n_rows, "
-    "report_key, content_sha256, report_timestamp, crd, bulk_version, customer"
+    "report_key, content_sha256, report_timestamp, crd, bulk_version, customer, routing_sha256"
 )
 
 
@@ -304,9 +434,11 @@ def _duplicate(
     path: str,
     sha: str,
     identity: ReportIdentity,
-    twin: tuple[str, str],
+    twin: tuple[str, str, str | None],
+    affiliated: bool = False,
 ) -> FileOutcome:
-    """Record ``path`` as a duplicate of the stored report ``twin`` (sha256, path)."""
+    """Record ``path`` as a duplicate of the stored report ``twin`` (sha256, path, crd);
+    ``affiliated``: filed under another CRD than ``twin``."""
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
@@ -315,21 +447,28 @@ def _duplicate(
         )
         con.execute("COMMIT")
     except BaseException as exc:
-        _rollback(con)
+        rollback(con)
         if not isinstance(exc, Exception):
             raise
         return FileOutcome(path, "rejected", f"cannot store: {exc}", sha256=sha)
+    if affiliated:
+        reason = f"the same report as {twin[1]}; {_affiliated_note(twin[1], twin[2], None)}"
+    else:
+        reason = (
+            f"duplicate of {twin[1]}: the same report, only its bytes or timestamp differ; "
+            "not stored again"
+        )
     return FileOutcome(
         path,
         "skipped",
-        f"duplicate of {twin[1]}: the same report, only its bytes or timestamp differ; "
-        "not stored again",
+        reason,
         sha256=sha,
         kind=identity.kind,
         broker=identity.broker,
         year=identity.year,
         quarter=identity.quarter,
         duplicate_of=twin[1],
+        identical_to=twin[1] if affiliated else None,
     )
 
 
@@ -346,11 +485,15 @@ def _edition_note(
     paths = {r[0]: r[1] for r in rows}
     editions = [Edition(r[0], new.key, r[2], r[3], r[4], r[5]) for r in rows]
     dups = con.execute(
-        "SELECT d.of_sha256, s.crd, d.bulk_version, d.report_timestamp, d.ingested_at "
+        "SELECT d.of_sha256, s.crd, d.bulk_version, d.report_timestamp, d.ingested_at, d.path "
         "FROM duplicates d JOIN sources s ON s.sha256 = d.of_sha256 WHERE s.report_key = ?",
         [new.key],
     ).fetchall()
-    republished = [Edition(r[0], new.key, r[1], r[2], r[3], r[4]) for r in dups]
+    republished = [
+        Edition(r[0], new.key, r[1], r[2], r[3], r[4])
+        for r in dups
+        if not affiliated_duplicate(r[5], r[1])
+    ]
     before = current_editions(editions, republished)
     after = current_editions([*editions, new], republished)
     winner = after[new.sha256]

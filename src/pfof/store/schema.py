@@ -23,14 +23,74 @@ import os
 import duckdb
 
 from pfof.errors import StoreError
+from pfof.model.records605 import DETAILED_FIELDS, LEGACY_FIELDS, SUMMARY_FIELDS
 from pfof.model.reports606 import A1_PLACES, B3_PLACES, B3_VENUE_FIELDS
 
-#: 1: files by their bytes; 2: report identity, duplicates and restatements.
+#: 1: files by their bytes; 2: report identity, duplicates and restatements. (The Rule 605
+#: tables need no migration: ``CREATE TABLE IF NOT EXISTS`` adds them to an older store.)
 SCHEMA_VERSION = 2
 NUM = f"DECIMAL(38, {A1_PLACES})"
 NUM_B3 = f"DECIMAL(38, {B3_PLACES})"  # 606(b)(3) averages carry many decimals
 
 _B3_NUMERIC = ",\n    ".join(f"{attr} {NUM_B3}" for _, attr in B3_VENUE_FIELDS)
+
+#: Rule 605 figures: every number the 605 readers accept (at most 15 digits before the point
+#: and 12 after) fits exactly; see ``formats.sec605_arrow``.
+NUM_605 = "DECIMAL(38, 12)"
+#: SQL type of each field kind of ``model.records605`` (``bool``: the summary's S&P 500 flag).
+_SQL_605 = {
+    "str": "VARCHAR",
+    "yyyymm": "BIGINT",
+    "code": "BIGINT",
+    "int": "BIGINT",
+    "usd": NUM_605,
+    "sec": NUM_605,
+    "dec": NUM_605,
+    "bool": "BOOLEAN",
+}
+#: (table, [(column, kind)]) of the Rule 605 row tables: the record attributes in order.
+RULE605_ROW_TABLES: tuple[tuple[str, list[tuple[str, str]]], ...] = (
+    ("rows_605_legacy", list(LEGACY_FIELDS)),
+    ("rows_605_detailed", [(attr, kind) for _, attr, kind in DETAILED_FIELDS]),
+    (
+        "rows_605_summary",
+        [
+            (
+                attr,
+                "str"
+                if attr in ("participant", "entity", "order_type")
+                else "bool"
+                if attr == "sp500"
+                else "int"
+                if attr in ("rpt_date", "order_size")
+                else "dec",
+            )
+            for _, attr in SUMMARY_FIELDS
+        ],
+    ),
+)
+_RULE605_DDL: tuple[str, ...] = (
+    """
+CREATE TABLE IF NOT EXISTS sources_605 (
+    sha256 VARCHAR PRIMARY KEY,        -- hex digest of the file's bytes
+    path VARCHAR NOT NULL,             -- display path when first ingested (zip!member)
+    format VARCHAR NOT NULL,           -- legacy | detailed | summary
+    market_center VARCHAR,             -- the first row's market center (entity code)
+    month VARCHAR,                     -- the first row's month, YYYY-MM
+    market_centers VARCHAR[],          -- every market center of the file, sorted
+    months VARCHAR[],                  -- every month of the file, sorted
+    ingested_at TIMESTAMPTZ NOT NULL,
+    strict_valid BOOLEAN NOT NULL,     -- no warning at all (a strict reading accepts it)
+    warnings JSON NOT NULL,            -- list of reader issues (tolerated deviations)
+    n_rows BIGINT NOT NULL             -- rows written to the format's row table
+)""",
+    *(
+        f"CREATE TABLE IF NOT EXISTS {table} (\n    sha256 VARCHAR NOT NULL,  -- sources_605\n    "
+        + ",\n    ".join(f"{name} {_SQL_605[kind]}" for name, kind in columns)
+        + "\n)"
+        for table, columns in RULE605_ROW_TABLES
+    ),
+)
 
 DDL: tuple[str, ...] = (
     """
@@ -108,10 +168,15 @@ CREATE TABLE IF NOT EXISTS venues_606b3 (
     mpid VARCHAR,
     {_B3_NUMERIC}
 )""",
+    *_RULE605_DDL,
 )
 
 #: Report tables that reference ``sources`` (child rows of one ingested file).
 REPORT_TABLES: tuple[str, ...] = ("disclosures_606", "routes_606b1", "venues_606b3")
+#: Rule 605 row tables: each row's ``sha256`` names its file in ``sources_605`` (not declared
+#: a foreign key: a file's rows are bulk-inserted before its provenance row, in one
+#: transaction, so that a file of any size streams in).
+RULE605_TABLES: tuple[str, ...] = tuple(table for table, _ in RULE605_ROW_TABLES)
 
 
 def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -151,6 +216,7 @@ IDENTITY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("crd", "VARCHAR"),  # the filer's CRD, from a FINRA bulk file name
     ("bulk_version", "INTEGER"),  # V<k> of a FINRA bulk file name
     ("customer", "VARCHAR"),  # (b)(1)/(b)(3): the customer the report is for
+    ("routing_sha256", "VARCHAR"),  # digest of the content without <bd>: affiliated filers
 )
 
 

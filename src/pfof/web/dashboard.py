@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from pfof.engine.broker_comparison import BrokerQuarter
+    from pfof.engine.broker_quality import QualityEstimate
     from pfof.model.reports606 import A1Cell, Report606
 
 __all__ = ["NotFoundError", "StoreView", "parse_quarter"]
@@ -37,8 +38,18 @@ _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: Canonical tables the simulated-market page reads (the demo's store has them).
 SIM_TABLES = ("order_quality", "routes", "payments")
-#: Largest Rule 605 table the market-centers page lists row by row.
-MAX_605_ROWS = 500
+#: Tables whose rows the overview counts (those present): 606 reports, then Rule 605 reports.
+COUNTED_TABLES = (
+    "sources",
+    "disclosures_606",
+    "routes_606b1",
+    "venues_606b3",
+    "orders",
+    "sources_605",
+    "rows_605_legacy",
+    "rows_605_detailed",
+    "rows_605_summary",
+)
 
 
 class NotFoundError(PfofError):
@@ -93,6 +104,9 @@ class StoreView:
         self._comparison: _Comparison | None = None
         self._tables: set[str] | None = None
         self._sim: dict[str, Any] | None = None
+        self._lock_605 = threading.Lock()  # Rule 605 figures: apart, not to hold up the rest
+        self._centers: list[dict[str, Any]] | None = None
+        self._quality: list[QualityEstimate] | None = None
 
     def close(self) -> None:
         self._con.close()
@@ -115,7 +129,7 @@ class StoreView:
         """Rows of the report tables (those present)."""
         out: dict[str, int] = {}
         cur = self.cursor()
-        for table in ("sources", "disclosures_606", "routes_606b1", "venues_606b3", "orders"):
+        for table in COUNTED_TABLES:
             if table in self.tables:
                 out[table] = int(cur.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
         return out
@@ -258,13 +272,19 @@ class StoreView:
             "section": wanted.value,
             "quarters": records,
             "venues": venues,
+            "quality": self.broker_quality(key),
             "sources": self.sources(key),
         }
 
     def sources(self, key: str | None = None) -> list[dict[str, Any]]:
-        """Provenance of the ingested files (of one broker when ``key`` is given)."""
+        """Provenance of the ingested files (of one broker when ``key`` is given), each with
+        the status :func:`pfof.store.queries.stored_reports` gives it: ``current``,
+        ``superseded`` by a later edition, or ``affiliated`` (the identical report of another
+        filer, counted once under the filer in ``counted_instead``). An affiliated filer's
+        copy that was not stored again (the same report under another CRD) is listed too,
+        with ``stored`` false and no rows."""
         from pfof.engine.venue_identity import broker_key
-        from pfof.store.queries import current_sha256s
+        from pfof.store.queries import stored_reports
 
         if "sources" not in self.tables:
             return []
@@ -273,14 +293,33 @@ class StoreView:
             "warnings, n_rows FROM sources ORDER BY year, quarter, broker, path"
         )
         names = [d[0] for d in rows.description]
-        records = rows.fetchall()
-        current = set(current_sha256s(self.cursor()))
+        records = [dict(zip(names, values, strict=True)) for values in rows.fetchall()]
+        reports = stored_reports(self.cursor(), history=True)
+        by_file = {(r.sha256, r.path): r for r in reports}
+        stored_files = {(r["sha256"], r["path"]) for r in records}
+        copies = [
+            {
+                "sha256": r.sha256,
+                "path": r.path,
+                "kind": r.kind,
+                "broker": r.broker,
+                "year": r.year,
+                "quarter": r.quarter,
+                "ingested_at": r.ingested_at,
+                "strict_valid": r.strict_valid,
+                "warnings": None,
+                "n_rows": 0,
+                "duplicate_of": r.duplicate_of,
+            }
+            for r in reports
+            if r.status == "affiliated" and (r.sha256, r.path) not in stored_files
+        ]
         out = []
-        for values in records:
-            row = dict(zip(names, values, strict=True))
+        for row in [*records, *copies]:
             if key is not None and broker_key(row["broker"] or "") != key:
                 continue
             warnings = json.loads(row["warnings"]) if row["warnings"] else []
+            report = by_file.get((row["sha256"], row["path"]))
             out.append(
                 {
                     "sha256": row["sha256"],
@@ -291,7 +330,9 @@ class StoreView:
                     "quarter": row["quarter"],
                     "ingested_at": row["ingested_at"].isoformat(),
                     "strict_valid": row["strict_valid"],
-                    "status": "current" if row["sha256"] in current else "superseded",
+                    "status": report.status if report is not None else "current",
+                    "counted_instead": report.current_path if report is not None else None,
+                    "stored": "duplicate_of" not in row,
                     "rows": row["n_rows"],
                     "warnings": [_warning_text(w) for w in warnings],
                 }
@@ -305,7 +346,8 @@ class StoreView:
 
         The report is read again from the file it was ingested from when that file is still
         there with the same SHA-256; a 606(a)(1) report whose file is gone is rebuilt from
-        the stored cells (its summary percentages and material aspects are not stored)."""
+        the stored cells (its summary percentages and material aspects are not stored). An
+        affiliated filer's copy that was not stored is shown only while its file is there."""
         import hashlib
 
         from pfof.formats.sec606 import read_606
@@ -315,12 +357,14 @@ class StoreView:
         found = [s for s in self.sources() if s["sha256"] == sha256]
         if not found:
             raise NotFoundError(f"no report with SHA-256 {sha256} in the store")
-        source = found[0]
+        source = max(found, key=lambda s: s["stored"])  # the stored file of these bytes
         path = Path(source["path"])
         if path.is_file():
             data = path.read_bytes()
             if hashlib.sha256(data).hexdigest() == sha256:
                 return source, read_606(data).report, f"read from {path}"
+        if not source["stored"]:
+            return source, None, f"an affiliated copy of {source['counted_instead']}, not stored"
         if source["kind"] == "a1":
             return source, self._rebuilt_a1(sha256), "rebuilt from the store's cells"
         return source, None, f"the file {path} is no longer there"
@@ -384,19 +428,43 @@ class StoreView:
 
     # ------------------------------------------------------------------ Rule 605
 
-    def tables_605(self) -> list[str]:
-        """The store's Rule 605 tables (none until pfof stores 605 statistics)."""
-        return sorted(t for t in self.tables if "605" in t)
+    def has_605(self) -> bool:
+        """Whether the store holds Rule 605 rows of any format."""
+        from pfof.engine.stats605 import STORE_TABLES
 
-    def rows_605(self, table: str) -> tuple[list[str], list[list[Any]], int]:
-        """(columns, first rows, row count) of one of :meth:`tables_605`."""
-        if table not in self.tables_605():
-            raise NotFoundError(f"no Rule 605 table {table!r} in the store")
         cur = self.cursor()
-        total = int(cur.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0])
-        result = cur.execute(f'SELECT * FROM "{table}" LIMIT {MAX_605_ROWS}')
-        columns = [d[0] for d in result.description]
-        return columns, [list(r) for r in result.fetchall()], total
+        return any(
+            cur.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchall()[0][0]
+            for table in STORE_TABLES.values()
+            if table in self.tables
+        )
+
+    def market_centers(self) -> list[dict[str, Any]]:
+        """Execution quality per market center and month: the rows of
+        :func:`pfof.app.quality605.market_center_quality` (``pfof market-centers --json``),
+        computed once."""
+        with self._lock_605:
+            if self._centers is None:
+                from pfof.app.quality605 import market_center_quality
+
+                self._centers = market_center_quality(self.cursor()) if self.has_605() else []
+            return self._centers
+
+    def quality(self) -> list[QualityEstimate]:
+        """Every broker's execution quality net of PFOF
+        (:func:`pfof.engine.broker_quality.broker_quality`, ``pfof brokers --quality``),
+        computed once; empty without Rule 605 rows."""
+        with self._lock_605:
+            if self._quality is None:
+                from pfof.engine.broker_quality import broker_quality
+
+                both = "disclosures_606" in self.tables and self.has_605()
+                self._quality = broker_quality(self.cursor()) if both else []
+            return self._quality
+
+    def broker_quality(self, key: str) -> list[dict[str, Any]]:
+        """One broker's (key) estimates as ``pfof brokers --quality --json`` records."""
+        return [q.to_json() for q in self.quality() if q.broker_key == key]
 
     # ------------------------------------------------------------------ simulated market
 
@@ -458,7 +526,12 @@ def _warning_text(issue: Any) -> str:
 
 
 def venue_stats_records(quality: pl.DataFrame) -> list[dict[str, Any]]:
-    """Per first venue, the demo report's execution-quality figures as JSON-ready values."""
+    """Per first venue, the demo report's execution-quality figures as JSON-ready values.
+
+    The figures and their weights are :func:`pfof.reports.charts.venue_stats`'s: the quoted
+    spread and E/Q over the orders that have a quoted spread (not crossed), each realized
+    spread weighted by the shares measured at its horizon; ``null`` where undefined.
+    """
     from pfof.reports import charts
 
     stats = charts.venue_stats(quality)

@@ -26,8 +26,11 @@ Figure = dict[str, Any]
 
 __all__ = [
     "broker_payments",
+    "broker_quality",
     "broker_rates",
     "broker_sections",
+    "center_eq",
+    "center_improvement",
     "figure_json",
     "policies",
     "venue_payments",
@@ -197,6 +200,95 @@ def policies(headline: dict[str, Any]) -> Figure:
         )
     ]
     return _figure(traces, "Same orders, two routing policies (USD)", barmode="group")
+
+
+def _by_center(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Market-center rows by trace: the center, and its format when it has several."""
+    formats: dict[str, set[str]] = {}
+    for r in rows:
+        formats.setdefault(str(r["market_center"]), set()).add(str(r["format"]))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        center = str(r["market_center"])
+        name = center if len(formats[center]) == 1 else f"{center} ({r['format']})"
+        out.setdefault(name, []).append(r)
+    return out
+
+
+def _center_traces(rows: list[dict[str, Any]], key: str) -> tuple[list[dict[str, Any]], str]:
+    """``key`` per market center: a line per center over the months, or with a single month
+    one bar per center; and the x axis title."""
+    months = sorted({str(r["month"]) for r in rows})
+    grouped = _by_center(rows)
+    if len(months) == 1:
+        bar = {
+            "type": "bar",
+            "name": text(months[0]),
+            "x": [text(name) for name in grouped],
+            "y": [_num(members[0][key]) for members in grouped.values()],
+        }
+        return [bar], "market center"
+    lines = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": text(name),
+            "x": [str(r["month"]) for r in members],
+            "y": [_num(r[key]) for r in members],
+        }
+        for name, members in grouped.items()
+    ]
+    return lines, "month"
+
+
+def center_improvement(rows: list[dict[str, Any]]) -> Figure:
+    """Net price improvement per share by month, one line per market center (Rule 605); one
+    bar per center when the store has a single month."""
+    traces, axis = _center_traces(rows, "net_price_improvement_cents_per_share")
+    return _figure(
+        traces,
+        "Net price improvement of market and marketable limit orders (cents per share)",
+        xaxis={"type": "category", "title": {"text": axis}},
+        yaxis={"title": {"text": "cents per share"}},
+    )
+
+
+def center_eq(rows: list[dict[str, Any]]) -> Figure:
+    """E/Q (effective over quoted spread) by month, as :func:`center_improvement`."""
+    traces, axis = _center_traces(rows, "eq_ratio")
+    return _figure(
+        traces,
+        "E/Q: effective over quoted spread (below 1: better than the quote)",
+        xaxis={"type": "category", "title": {"text": axis}},
+        yaxis={"title": {"text": "E/Q"}},
+    )
+
+
+def broker_quality(records: list[dict[str, Any]]) -> Figure:
+    """A broker's estimated price improvement next to its PFOF per quarter (``all`` rows of
+    :func:`pfof.engine.broker_quality.broker_quality`), cents per 100 shares."""
+    combined = [r for r in records if r["section"] == "all"]
+    x = [f"{r['year']} Q{r['quarter']}" for r in combined]
+    traces = [
+        {
+            "type": "bar",
+            "name": label,
+            "x": x,
+            "y": [_num(r[key]) for r in combined],
+            "marker": {"color": colour},
+        }
+        for key, label, colour in (
+            ("pi_cents_per_100_shares", "Estimated price improvement (606 x 605)", "#2ca02c"),
+            ("pfof_cents_per_100_shares", "PFOF", "#d62728"),
+        )
+    ]
+    return _figure(
+        traces,
+        "Customers' estimated price improvement and the broker's PFOF (cents per 100 shares)",
+        barmode="group",
+        xaxis={"type": "category"},
+        yaxis={"title": {"text": "cents per 100 shares"}},
+    )
 
 
 def _by_broker(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -70,6 +70,19 @@ BROKER_COLUMNS = (
     ("top_venue_share_pct", "Top %"),
     ("sp500_hhi", "HHI S&P 500"),
 )
+#: Columns of the market-centers table: (record key, heading, style); style ``pct`` shows a
+#: fraction in percent, ``n`` a count; the JSON and CSV keep the exact decimal strings.
+CENTER_COLUMNS = (
+    ("orders", "Orders", "n"),
+    ("executed_shares", "Executed shares", "n"),
+    ("net_price_improvement_cents_per_share", "Net PI (¢/share)", ""),
+    ("eq_ratio", "E/Q", ""),
+    ("pct_improved", "Improved %", "pct"),
+    ("pct_at_quote", "At quote %", "pct"),
+    ("pct_outside", "Outside %", "pct"),
+    ("avg_effective_spread", "Effective spread ($)", ""),
+    ("avg_realized_spread", "Realized spread ($)", ""),
+)
 #: Columns of a broker's venue table (its CSV).
 VENUE_COLUMNS = ["period", "venue", "venue_key", "section", "order_pct", "net_payment_usd", "rate"]
 #: Bytes of responses kept by :class:`PageCache`; paths never cached (static files, uploads).
@@ -98,7 +111,17 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["amount"] = _amount
+    env.filters["percent"] = _percent
     return env
+
+
+def _percent(value: object) -> str:
+    """A fraction (``"0.253"``) in percent with every digit kept (``25.3``); "–" for null."""
+    from decimal import Decimal
+
+    if value is None:
+        return "–"
+    return _amount(format((Decimal(str(value)) * 100).normalize(), "f"))
 
 
 def _amount(value: object) -> str:
@@ -193,8 +216,10 @@ def create_app(db: str | Path) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # the broker comparison of a large store takes seconds: start it before any visitor
+        # the broker comparison of a large store takes seconds: start it before any visitor,
+        # then the join of 606 routing and 605 quality (empty at once without 605 rows)
         threading.Thread(target=view.comparison, name="pfof-warm-up", daemon=True).start()
+        threading.Thread(target=view.quality, name="pfof-warm-up-605", daemon=True).start()
         yield
         view.close()
 
@@ -292,7 +317,7 @@ def create_app(db: str | Path) -> FastAPI:
             "index.html.j2",
             counts=view.counts(),
             simulated=view.has_simulation(),
-            tables_605=view.tables_605(),
+            centers=len({r["market_center"] for r in view.market_centers()}),
         )
 
     def brokers_data(broker: list[str], quarter: list[str]) -> Any:
@@ -350,12 +375,18 @@ def create_app(db: str | Path) -> FastAPI:
                 _chart("chart-shares", "Routing shares", figures.venue_shares(detail["venues"])),
                 _chart("chart-venue-pay", "Payments", figures.venue_payments(detail["venues"])),
             ]
+        quality_charts = []
+        if any(r["pi_cents_per_100_shares"] is not None for r in detail["quality"]):
+            fig = figures.broker_quality(detail["quality"])
+            quality_charts = [_chart("chart-quality", "Price improvement and PFOF", fig)]
         return page(
             request,
             "broker.html.j2",
             detail=detail,
             sections=SECTIONS,
             charts=charts,
+            quality_charts=quality_charts,
+            has_605=view.has_605(),
         )
 
     @app.get("/api/brokers/{key}")
@@ -376,30 +407,49 @@ def create_app(db: str | Path) -> FastAPI:
         ]
         return csv_response(detail["venues"], columns, "pfof-broker-venues.csv")
 
+    @app.get("/api/brokers/{key}/quality.csv")
+    def broker_quality_csv(key: str) -> Response:
+        from pfof.engine.broker_quality import QUALITY_COLUMNS
+
+        rows = [
+            {
+                **r,
+                "months_605": " ".join(r["months_605"]),
+                "unmatched_venues": "; ".join(_unmatched_text(u) for u in r["unmatched_venues"]),
+            }
+            for r in view.broker_detail(key, "sp500")["quality"]
+        ]
+        return csv_response(rows, list(QUALITY_COLUMNS), "pfof-broker-quality.csv")
+
     @app.get("/market-centers", response_class=HTMLResponse)
     def market_centers_page(request: Request) -> HTMLResponse:
-        tables = [(name, *view.rows_605(name)) for name in view.tables_605()]
-        return page(request, "market_centers.html.j2", tables=tables)
+        rows = view.market_centers()
+        charts = []
+        if rows:
+            charts = [
+                _chart("chart-center-pi", "Net improvement", figures.center_improvement(rows)),
+                _chart("chart-center-eq", "E/Q", figures.center_eq(rows)),
+            ]
+        return page(
+            request,
+            "market_centers.html.j2",
+            rows=rows,
+            charts=charts,
+            has_605=view.has_605(),
+            columns=CENTER_COLUMNS,
+        )
 
     @app.get("/api/market-centers")
     def market_centers_json() -> JSONResponse:
-        out = []
-        for name in view.tables_605():
-            columns, rows, total = view.rows_605(name)
-            out.append(
-                {
-                    "table": name,
-                    "rows": total,
-                    "shown": [dict(zip(columns, map(_jsonable, r), strict=True)) for r in rows],
-                }
-            )
-        return JSONResponse({"rule605_tables": out})
+        return JSONResponse(view.market_centers())
 
-    @app.get("/api/market-centers/{table}.csv")
-    def market_centers_csv(table: str) -> Response:
-        columns, rows, _ = view.rows_605(table)
-        records = [dict(zip(columns, map(_jsonable, r), strict=True)) for r in rows]
-        return csv_response(records, columns, f"pfof-{table}.csv")
+    @app.get("/api/market-centers.csv")
+    def market_centers_csv() -> Response:
+        from pfof.engine.stats605 import MARKET_CENTER_KEYS
+
+        return csv_response(
+            view.market_centers(), list(MARKET_CENTER_KEYS), "pfof-market-centers.csv"
+        )
 
     @app.get("/simulated", response_class=HTMLResponse)
     def simulated_page(request: Request) -> HTMLResponse:
@@ -466,6 +516,8 @@ def create_app(db: str | Path) -> FastAPI:
             "ingested_at",
             "strict_valid",
             "status",
+            "counted_instead",
+            "stored",
             "rows",
             "warnings",
         ]
@@ -538,7 +590,7 @@ def _audit_context(view: StoreView, **context: Any) -> dict[str, Any]:
     return out
 
 
-def _jsonable(value: object) -> object:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
+def _unmatched_text(venue: dict[str, Any]) -> str:
+    """An unmatched venue as ``pfof brokers --quality --csv`` writes it: ``name (key) pct%``."""
+    pct = "" if venue["routed_pct"] is None else f" {venue['routed_pct']}%"
+    return f"{venue['venue']} ({venue['key']}){pct}"
