@@ -88,6 +88,23 @@ class _Unreadable(Exception):
         self.error = error
 
 
+def checked_dataset(
+    dataset: str | Path, stale_after_ms: float, batch_symbols: int | None
+) -> tuple[Path, list[date], int | None]:
+    """The dataset folder, its order days and the staleness cut-off in nanoseconds
+    (``None``: none), after checking the arguments every quality engine shares."""
+    root = Path(dataset)
+    if not math.isfinite(stale_after_ms) or stale_after_ms < 0:
+        raise ParameterError(f"stale_after_ms must be a number >= 0, got {stale_after_ms}")
+    if batch_symbols is not None and batch_symbols < 1:
+        raise ParameterError(f"batch_symbols must be at least 1, got {batch_symbols}")
+    if not root.is_dir():
+        raise InputError(
+            f"{root}: not a folder; expected a dataset {root}/<table>/date=YYYY-MM-DD/"
+        )
+    return root, layout.days(root, "orders"), int(stale_after_ms * 1_000_000) or None
+
+
 def measure_quality(
     dataset: str | Path,
     *,
@@ -117,20 +134,10 @@ def measure_quality(
     >>> run.table.num_rows, round(run.summary.eq_ratio, 3)  # doctest: +SKIP
     (3000, 0.618)
     """
-    root = Path(dataset)
-    if not math.isfinite(stale_after_ms) or stale_after_ms < 0:
-        raise ParameterError(f"stale_after_ms must be a number >= 0, got {stale_after_ms}")
     if workers < 1:
         raise ParameterError(f"workers must be at least 1, got {workers}")
-    if batch_symbols is not None and batch_symbols < 1:
-        raise ParameterError(f"batch_symbols must be at least 1, got {batch_symbols}")
-    if not root.is_dir():
-        raise InputError(
-            f"{root}: not a folder; expected a dataset {root}/<table>/date=YYYY-MM-DD/"
-        )
-    days = layout.days(root, "orders")
+    root, days, stale = checked_dataset(dataset, stale_after_ms, batch_symbols)
     target = Path(out) if out is not None else None
-    stale = int(stale_after_ms * 1_000_000) or None
     dropped: list[int] = []
     totals = QualityTotals()
     run = QualityRun(QualitySummary(), days, 0, target)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import shutil
 import sys
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from pfof.app.measure import DayProgress, QualityRun, checked_batch
+from pfof.app.measure import DayProgress, QualityRun, checked_batch, checked_dataset
 from pfof.app.quality_batches import BatchSpec, DaySlices, DayWriter, SymbolBatch
 from pfof.engine.quality import order_quality
 from pfof.engine.quality_summary import QualitySummary, QualityTotals
@@ -156,17 +155,7 @@ def spark_quality(
 
     Raises :class:`~pfof.errors.InputError` as ``measure_quality`` does.
     """
-    root = Path(dataset)
-    if not math.isfinite(stale_after_ms) or stale_after_ms < 0:
-        raise ParameterError(f"stale_after_ms must be a number >= 0, got {stale_after_ms}")
-    if batch_symbols is not None and batch_symbols < 1:
-        raise ParameterError(f"batch_symbols must be at least 1, got {batch_symbols}")
-    if not root.is_dir():
-        raise InputError(
-            f"{root}: not a folder; expected a dataset {root}/<table>/date=YYYY-MM-DD/"
-        )
-    days = layout.days(root, "orders")
-    stale = int(stale_after_ms * 1_000_000) or None
+    root, days, stale = checked_dataset(dataset, stale_after_ms, batch_symbols)
     target = Path(out) if out is not None else None
     work = Path(tempfile.mkdtemp(prefix="pfof-spark-", dir=staging))
     own = spark is None and _active() is None  # stopped at the end only if started here
