@@ -4,8 +4,10 @@ which must give identical tables: same rows, same order, same bits."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +24,24 @@ from support.reference_nbbo_numpy import reference_consolidate_nbbo
 from support.reference_quality import ref_consolidate
 
 TS = pa.timestamp("ns", tz="UTC")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _ny_ns(*fields: int) -> int:
+    """UTC nanoseconds of a New York wall-clock time (year, month, day, hour, minute...)."""
+    return int(dt.datetime(*fields, tzinfo=NEW_YORK).timestamp()) * 10**9
+
+
+def _ny_date(ts_ns: int) -> dt.date:
+    return dt.datetime.fromtimestamp(ts_ns // 10**9, NEW_YORK).date()
+
+
+def _replay_per_day(rows: list[dict[str, Any]]) -> list[tuple]:
+    """The dict replay run on each (symbol, New York date)'s quotes alone, concatenated."""
+    groups: dict[tuple[str, dt.date], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["symbol"], _ny_date(row["ts"])), []).append(row)
+    return [out for key in sorted(groups) for out in ref_consolidate(groups[key])]
 
 
 def _quotes(rows: list[dict[str, Any]]) -> pa.Table:
@@ -159,7 +179,7 @@ def test_real_venue_quotes_match_replay() -> None:
     quotes = _real_quotes(20_000)
     rows = quotes.set_column(1, "ts", pc.cast(quotes.column("ts"), pa.int64())).to_pylist()
     got = _rows(consolidate_nbbo(quotes))
-    want = ref_consolidate(rows)
+    want = _replay_per_day(rows)
     assert len(got) == len(want) > 1_000
     for g, w in zip(got, want, strict=True):
         assert g[:2] == w[:2] and g[3] == w[3] and g[5] == w[5]
@@ -394,3 +414,126 @@ def test_kernel_equals_numpy_implementation_on_real_venue_quotes() -> None:
     assert set(nbbo_states(got).to_pylist()) >= {"normal", "locked", "crossed"}
     shuffled = quotes.take(pa.array(np.random.default_rng(1).permutation(quotes.num_rows)))
     _assert_identical(shuffled)  # out of time order: the merge sort path
+
+
+# ------------------------------------------------------- each New York date starts a fresh book
+
+
+def _quote(ts: int, venue: str, bid: float | None, bsz: int, ask: float | None, asz: int) -> dict:
+    return {
+        "symbol": "A",
+        "ts": ts,
+        "venue": venue,
+        "bid": bid,
+        "bid_size": bsz,
+        "ask": ask,
+        "ask_size": asz,
+    }
+
+
+def test_yesterdays_venue_quote_never_reaches_todays_nbbo() -> None:
+    """Worked by hand (January: New York is UTC-5). X's 10.02 offer of Monday must not stand
+    against Y's Tuesday bid 10.05 (the book kept across days gave a crossed 10.05 / 10.02)."""
+    mon_close = _ny_ns(2026, 1, 5, 15, 59)
+    mon_evening = _ny_ns(2026, 1, 5, 19, 30)  # 00:30 UTC Tuesday: still Monday in New York
+    tue_open = _ny_ns(2026, 1, 6, 9, 30)
+    rows = [
+        _quote(mon_close, "X", 10.00, 1, 10.02, 1),
+        _quote(mon_close + 1, "Y", 9.99, 4, 10.03, 4),
+        _quote(mon_evening, "Y", 10.00, 2, 10.03, 4),  # Monday's book: X's quote still counts
+        _quote(tue_open, "Y", 10.05, 2, 10.07, 3),
+        _quote(tue_open + 1, "X", 10.04, 1, 10.06, 1),
+    ]
+    got = _rows(_assert_identical(_quotes(rows)))
+    assert got == [
+        ("A", mon_close, 10.00, 1, 10.02, 1),  # Y's quote at mon_close + 1 changes nothing
+        ("A", mon_evening, 10.00, 1 + 2, 10.02, 1),
+        ("A", tue_open, 10.05, 2, 10.07, 3),  # Y alone: X's Monday offer is gone
+        ("A", tue_open + 1, 10.05, 2, 10.06, 1),
+    ]
+    assert nbbo_states(consolidate_nbbo(_quotes(rows))).to_pylist()[3] == "normal"
+    assert got == _replay_per_day(rows)
+
+
+def test_a_dates_first_row_is_written_even_when_unchanged_and_never_when_empty() -> None:
+    """Tuesday's first state equal to Monday's last row still gets a row (so a lookup in
+    Tuesday's session finds a Tuesday time); Wednesday's first quote is empty, as the book
+    already is after the reset: no row, as before a symbol's first quote."""
+    mon, tue = _ny_ns(2026, 1, 5, 12, 0), _ny_ns(2026, 1, 6, 4, 0)
+    wed = _ny_ns(2026, 1, 7, 8, 0)
+    rows = [
+        _quote(mon, "X", 10.00, 1, 10.02, 1),
+        _quote(tue, "X", 10.00, 1, 10.02, 1),
+        _quote(wed, "X", 0.0, 0, 0.0, 0),
+        _quote(wed + 5, "Y", 10.01, 3, None, 0),
+    ]
+    got = _rows(_assert_identical(_quotes(rows)))
+    assert got == [
+        ("A", mon, 10.00, 1, 10.02, 1),
+        ("A", tue, 10.00, 1, 10.02, 1),
+        ("A", wed + 5, 10.01, 3, None, None),
+    ]
+    assert got == _replay_per_day(rows)
+
+
+#: New York midnights next to the 2026 clock changes (spring forward on 8 March, back on
+#: 1 November) and an ordinary one: UTC offsets -5 h and -4 h on either side.
+_MIDNIGHTS = [
+    _ny_ns(2026, 3, 8),
+    _ny_ns(2026, 3, 9),
+    _ny_ns(2026, 11, 1),
+    _ny_ns(2026, 11, 2),
+    _ny_ns(2026, 1, 6),
+]
+
+
+@st.composite
+def quotes_around_midnight(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Venue quotes within two hours of one or two New York midnights (some next to a clock
+    change, where a fixed UTC offset would put a quote on the wrong date), in bursts."""
+    bases = draw(st.lists(st.sampled_from(_MIDNIGHTS), min_size=1, max_size=2))
+    hour = 3_600 * 10**9
+    steps = st.sampled_from([-2 * hour, -hour, -1, 0, 1, hour // 2, hour, 2 * hour - 1])
+    prices = st.sampled_from([None, 0.0, 9.99, 10.0, 10.01, 10.02])
+    rows: list[dict[str, Any]] = []
+    for _ in range(draw(st.integers(0, 10))):
+        ts = draw(st.sampled_from(bases)) + draw(steps)
+        symbol = draw(st.sampled_from(["A", "B"]))
+        for _ in range(draw(st.integers(1, 3))):
+            rows.append(
+                {
+                    "symbol": symbol,
+                    "ts": ts,
+                    "venue": draw(st.sampled_from(["V1", "V2", "V3"])),
+                    "bid": draw(prices),
+                    "bid_size": draw(st.integers(0, 3)),
+                    "ask": draw(prices),
+                    "ask_size": draw(st.integers(0, 3)),
+                }
+            )
+    return rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(quotes_around_midnight(), st.sampled_from([1, 4, 1_000]))
+def test_books_reset_at_new_york_midnight_across_clock_changes(
+    rows: list[dict[str, Any]], chunk_rows: int
+) -> None:
+    quotes = _quotes(rows)
+    got = _assert_identical(quotes, chunk_rows=chunk_rows)
+    assert _rows(got) == _replay_per_day(rows)
+
+
+def test_real_quotes_of_each_date_are_consolidated_alone() -> None:
+    """The TAQ sample spans two New York dates: the NBBO of the whole table is each date's own
+    NBBO, concatenated (so no 2 January venue quote reaches 3 January)."""
+    quotes = _real_quotes()
+    ts = pc.cast(quotes.column("ts"), pa.int64()).to_numpy()
+    first_jan3 = _ny_ns(2018, 1, 3)
+    jan3 = ts >= first_jan3
+    assert jan3.any() and (~jan3).any() and (ts < _ny_ns(2018, 1, 4)).all()
+    whole = consolidate_nbbo(quotes)
+    alone = pa.concat_tables([consolidate_nbbo(quotes.filter(pa.array(m))) for m in (~jan3, jan3)])
+    assert whole.equals(alone)
+    states = nbbo_states(consolidate_nbbo(quotes.filter(pa.array(jan3)))).to_pylist()
+    assert states[0] != "crossed"  # the morning's first quotes alone

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import bisect
 import random
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,6 +20,11 @@ from pfof.errors import InputError
 from pfof.formats.quotes_taq import read_taq_quotes, read_taq_trades
 from pfof.model.tables import QUOTES, TRADES
 from support.reference_nbbo import ref_nbbo_at, ref_state
+
+
+def _ny_date(ts_ns: int) -> date:
+    return datetime.fromtimestamp(ts_ns // 10**9, ZoneInfo("America/New_York")).date()
+
 
 TAQ_VENUES = {
     "ARCX": 5597,
@@ -94,7 +100,9 @@ def test_taq_nbbo_matches_an_independent_replay_at_chosen_times(
     quotes: pa.Table, raw_rows: list[dict]
 ) -> None:
     """Times: every 100th same-timestamp burst across venues (at it and 1 ns before it),
-    random instants over both days, and times before the first quote."""
+    random instants over both days, and times before the first quote. Each New York date's
+    book starts empty: the reference replays only the quotes of the time's own date, and
+    before a date's first quote the row in force is an earlier date's (another session)."""
     nbbo = quotes_to_nbbo(quotes)
     ts = pc.cast(nbbo["ts"], pa.int64()).to_pylist()
     rows = nbbo.to_pylist()
@@ -109,12 +117,17 @@ def test_taq_nbbo_matches_an_independent_replay_at_chosen_times(
     times = [t for b in bursts[::100] for t in (b, b - 1)]
     times += [rng.randrange(start, end) for _ in range(300)]
     times += [start - 1, start - 86_400_000_000_000, start, end, end + 10**12]
-    want = ref_nbbo_at(raw_rows, "XXX", times)
+    by_date: dict[date, list[dict]] = {}
+    for r in raw_rows:
+        by_date.setdefault(_ny_date(r["ts"]), []).append(r)
+    want = {}
+    for t in times:
+        want.update(ref_nbbo_at(by_date.get(_ny_date(t), []), "XXX", [t]))
     seen_states = set()
     for t in times:
         k = bisect.bisect_right(ts, t) - 1
-        if want[t] is None:
-            assert k < 0, t
+        if want[t] is None:  # no quote yet on t's date
+            assert k < 0 or _ny_date(ts[k]) < _ny_date(t), t
             continue
         bid, ask = want[t]
         row = rows[k]

@@ -4,10 +4,11 @@ It reads the real market-data samples itself (pyarrow for TAQ's Parquet, ``json`
 Polygon pages, ``databento_dbn`` records for DBN), builds the NBBO by the issue's rule with
 plain loops, and restates docs/audit.md with ``Fraction`` arithmetic:
 
-* NBBO from venue quotes: each venue's latest quote stands until the venue quotes again; the
+* NBBO from venue quotes: each venue's latest quote stands until the venue quotes again or
+  the New York date changes (each symbol's book starts empty on each date); the
   best bid is the highest bid, the best offer the lowest ask, over sides with a positive price
   and size; quotes sharing a time stamp are applied together; the NBBO's time is the last time
-  it changed (price or size).
+  it changed (price or size), a date's first non-empty state counting as a change.
 * Consolidated records (Polygon, Databento EQUS): each record is the NBBO from its time on; a
   side with a missing or non-positive price, or a stated size that is not positive, is absent.
 * The NBBO in force at ``t`` is the latest stamped at or before ``t``; it is used only when
@@ -76,13 +77,14 @@ def book_from_venue_quotes(rows: list[dict[str, Any]]) -> Book:
     venues: dict[str, dict[str, dict[str, Any]]] = {}
     for k, i in enumerate(order):
         row = rows[i]
-        symbol = row["symbol"]
-        venues.setdefault(symbol, {})[row["venue"]] = row
+        symbol, day = row["symbol"], ny_date(row["ts"])
+        venues.setdefault((symbol, day), {})[row["venue"]] = row
         after = rows[order[k + 1]] if k + 1 < len(order) else None
         if after is not None and (after["symbol"], after["ts"]) == (symbol, row["ts"]):
             continue  # the state is seen after the last quote of a time stamp
-        bids = [(_side(q["bid"], q["bid_size"]), q["bid_size"]) for q in venues[symbol].values()]
-        asks = [(_side(q["ask"], q["ask_size"]), q["ask_size"]) for q in venues[symbol].values()]
+        book = venues[symbol, day].values()
+        bids = [(_side(q["bid"], q["bid_size"]), q["bid_size"]) for q in book]
+        asks = [(_side(q["ask"], q["ask_size"]), q["ask_size"]) for q in book]
         bid = max((p for p, _ in bids if p is not None), default=None)
         ask = min((p for p, _ in asks if p is not None), default=None)
         state = (
@@ -91,9 +93,9 @@ def book_from_venue_quotes(rows: list[dict[str, Any]]) -> Book:
             sum(size for p, size in bids if p is not None and p == bid),
             sum(size for p, size in asks if p is not None and p == ask),
         )
-        if state != last.get(symbol, (None, None, 0, 0)):
+        if state != last.get((symbol, day), (None, None, 0, 0)):
             states.setdefault(symbol, []).append(Quote(row["ts"], bid, ask))
-            last[symbol] = state
+            last[symbol, day] = state
     return Book(states, max(r["ts"] for r in rows))
 
 

@@ -5,7 +5,8 @@ The rules (docs/market-data.md, "The NBBO"): each venue's latest quote stands un
 quotes again (its new quote replaces both sides); a side counts only when its price and size
 are positive; the best bid is the highest bid over venues and the best offer the lowest ask,
 each with the summed size of the venues at that price; a look at time t sees every quote
-stamped at or before t, all the rows of one timestamp included.
+stamped at or before t, all the rows of one timestamp included. Each New York date's book
+starts empty: callers pass one date's quotes (tests/formats/test_quotes_taq.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,11 @@
 """pfof's NBBO consolidation as it was before the compiled kernel (whole-array NumPy, one
 pass per venue over each batch of symbols), kept verbatim as the reference the kernel in
 ``pfof.engine.nbbo`` must reproduce exactly: same rows, same values, same order.
+
+The only addition is the per-day reset, formulated independently of the kernel's: the quotes
+are split by New York date (Arrow's time-zone conversion, not ``engine.quality.local_ns``),
+each date consolidated on its own by the verbatim code, and the dates' rows concatenated and
+stably sorted by symbol.
 """
 
 from __future__ import annotations
@@ -30,7 +35,25 @@ def _codes(col: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
 
 
 def reference_consolidate_nbbo(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Table:
-    """The NBBO (canonical ``NBBO`` schema, sorted by symbol and ts) from venue quotes."""
+    """The NBBO (canonical ``NBBO`` schema, sorted by symbol and ts) from venue quotes, each
+    New York date consolidated on its own (the book starts empty on each date)."""
+    q = conform(quotes, QUOTES, "quotes")
+    _require_non_null(q, "quotes", ("symbol", "ts", "venue"))
+    local = pc.local_timestamp(q.column("ts").cast(pa.timestamp("ns", "America/New_York")))
+    day = np.floor_divide(local.cast(pa.int64()).to_numpy(), 86_400 * 10**9)
+    parts = [
+        _consolidate_one_day(q.filter(pa.array(day == d)), chunk_rows=chunk_rows)
+        for d in np.unique(day)
+    ]
+    if len(parts) <= 1:
+        return parts[0] if parts else NBBO.empty_table()
+    out = pa.concat_tables(parts)
+    order = pc.sort_indices(out, sort_keys=[("symbol", "ascending")])  # stable: dates stay
+    return out.take(order)
+
+
+def _consolidate_one_day(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Table:
+    """The verbatim whole-array consolidation (of one New York date's quotes)."""
     q = conform(quotes, QUOTES, "quotes")
     _require_non_null(q, "quotes", ("symbol", "ts", "venue"))
     if q.num_rows == 0:

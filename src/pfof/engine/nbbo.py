@@ -1,12 +1,14 @@
 """Consolidate per-venue top-of-book quotes into the NBBO, or check a ready NBBO table.
 
 Each venue's latest quote per symbol stands until that venue quotes again (a new quote
-replaces the whole previous one, both sides). The national best bid is the highest bid
-over venues, the best offer the lowest ask; each size is the sum of the sizes of the
-venues quoting that best price. A side is present only when its price is positive and its
-size is positive (feeds send price 0 / size 0 for "no interest"); a side no venue quotes is
-null. Quotes sharing a timestamp are applied in input order and produce one NBBO row (the
-state after all of them); a row is written only when the NBBO changes. Output is sorted by
+replaces the whole previous one, both sides) or the New York date changes (each symbol's
+book starts empty on each date: a quote from another session is unusable, Rule 605 as
+amended). The national best bid is the highest bid over venues, the best offer the lowest
+ask; each size is the sum of the sizes of the venues quoting that best price. A side is
+present only when its price is positive and its size is positive (feeds send price 0 / size
+0 for "no interest"); a side no venue quotes is null. Quotes sharing a timestamp are applied
+in input order and produce one NBBO row (the state after all of them); a row is written only
+when the NBBO changes, counting from an empty book at each date's start. Output is sorted by
 (symbol, ts), the order ``engine.asof`` reads without re-sorting.
 """
 
@@ -24,6 +26,7 @@ from pfof.model.tables import NBBO, QUOTES, with_optional_columns
 
 #: Rows consolidated per kernel pass (whole symbols), bounding its output arrays.
 CHUNK_ROWS = 2_000_000
+_DAY_NS = 86_400 * 1_000_000_000
 
 
 def conform(table: pa.Table | Any, schema: pa.Schema, name: str) -> pa.Table:
@@ -83,7 +86,8 @@ def quotes_to_nbbo(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Tabl
     """The NBBO (canonical ``NBBO`` schema, sorted by symbol and ts) of a quotes table.
 
     A table with a ``venue`` column holds per-venue quotes and is consolidated
-    (:func:`consolidate_nbbo`: highest bid and lowest ask over each venue's latest quote).
+    (:func:`consolidate_nbbo`: highest bid and lowest ask over each venue's latest quote of
+    the New York date).
     A table without one is already consolidated (an SIP NBBO feed, a vendor's BBO, what
     ``pfof.read_quotes`` returns for such sources): its extra columns are dropped, a side whose
     price is missing, zero or negative, or whose size is zero or negative, becomes null, and
@@ -162,8 +166,19 @@ def consolidate_nbbo(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Ta
     order, keeping each venue's latest quote per symbol (quotes whose symbols are out of time
     order are first put in order by a stable sort). ``chunk_rows`` bounds the rows (whole
     symbols) of one pass, and so the kernel's output and per-venue arrays.
+
+    Each symbol's venue book starts empty on each New York calendar date: a quote whose New
+    York date differs from the symbol's previous quote's clears every venue's quote of the
+    symbol before it is applied, so yesterday's quotes never reach today's NBBO. Each date is
+    consolidated as if its quotes were the whole input and the dates' rows are concatenated:
+    no row is written for the reset itself (it happens at no quote's time), a date's first
+    row is at its first timestamp, written even when it equals the previous date's last row
+    (so a lookup in today's session finds today's timestamp), and not written when the book
+    is empty after it (as at a symbol's first quote); until then a lookup finds the previous
+    date's last row, which ``engine.quality`` judges unusable (another session).
     """
     from pfof.engine.nbbo_kernels import consolidate, symbol_time_order, times_ascend_per_symbol
+    from pfof.engine.quality import local_ns  # imports this module: not at the top
 
     q = conform(quotes, QUOTES, "quotes")
     _require_non_null(q, "quotes", ("symbol", "ts", "venue"))
@@ -176,14 +191,15 @@ def consolidate_nbbo(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Ta
     srank = rank[scode]
     del scode
     ts = timestamps_ns(q.column("ts"), "quotes column ts")
+    day = local_ns(ts) // _DAY_NS  # the New York date, as days since 1970-01-01
     venues, vcode = _codes(q.column("venue"))
     bid, ask = _floats(q.column("bid")), _floats(q.column("ask"))
     bsz, asz = _ints(q.column("bid_size")), _ints(q.column("ask_size"))
     n_symbols, n_venues = len(symbols), len(venues)
     if not times_ascend_per_symbol(srank, ts, n_symbols):
         perm = symbol_time_order(srank, ts, n_symbols)
-        srank, ts, vcode, bid, bsz, ask, asz = (
-            np.take(x, perm) for x in (srank, ts, vcode, bid, bsz, ask, asz)
+        srank, ts, day, vcode, bid, bsz, ask, asz = (
+            np.take(x, perm) for x in (srank, ts, day, vcode, bid, bsz, ask, asz)
         )
         del perm
     sym_starts = np.zeros(n_symbols + 1, dtype=np.int64)
@@ -195,7 +211,7 @@ def consolidate_nbbo(quotes: pa.Table, *, chunk_rows: int = CHUNK_ROWS) -> pa.Ta
         hi = int(np.searchsorted(sym_starts, sym_starts[lo] + chunk_rows, side="right")) - 1
         hi = min(max(hi, lo + 1), lo + per_pass, n_symbols)
         parts.append(
-            consolidate(srank, ts, vcode, n_venues, bid, bsz, ask, asz, sym_starts, lo, hi)
+            consolidate(srank, ts, day, vcode, n_venues, bid, bsz, ask, asz, sym_starts, lo, hi)
         )
         lo = hi
     out_sym, out_ts, out_bid, out_bsz, out_ask, out_asz = (

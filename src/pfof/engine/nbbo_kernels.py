@@ -11,9 +11,15 @@ time order (:func:`times_ascend_per_symbol`), as a feed delivers them; otherwise
 :func:`symbol_time_order` (a counting sort by symbol, then a stable merge sort of the
 symbols out of time order) gives the order to read them in.
 
+Each symbol's book starts fresh on each New York date: a quote whose ``day`` differs from the
+symbol's previous quote's clears the symbol's venue quotes, best prices and last written state
+before it is applied, so the day is consolidated as if its quotes were the whole input (no row
+is written for the reset itself; see ``engine.nbbo.consolidate_nbbo``).
+
 Sizes are integers, so a sum updated by adding and removing equals the sum recomputed over the
 venues, and prices are only compared, never computed: the output equals the whole-array NumPy
-formulation this replaced bit for bit. Compiled code is cached on disk (``cache=True``).
+formulation this replaced (run per New York date) bit for
+bit. Compiled code is cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ def times_ascend_per_symbol(srank: np.ndarray, ts: np.ndarray, n_symbols: int) -
 def consolidate(
     srank: np.ndarray,
     ts: np.ndarray,
+    day: np.ndarray,
     vcode: np.ndarray,
     n_venues: int,
     bid: np.ndarray,
@@ -83,9 +90,12 @@ def consolidate(
     """The NBBO rows of the symbols ranked ``[lo, hi)``, sorted by symbol rank and time.
 
     Rows are read in input order (each symbol's in time order); ``sym_starts[s]`` is the
-    number of rows of the symbols ranked below ``s``. Returns each NBBO row's symbol rank,
-    timestamp, best bid, its size, best ask, its size (-inf / inf and 0 for an empty side). A
-    side counts only when its price is positive and finite and its size positive.
+    number of rows of the symbols ranked below ``s``. ``day`` is each row's New York date (any
+    integer label constant over a date): a row of a new day for its symbol first empties the
+    symbol's book and its last written state, as at the symbol's first quote. Returns each
+    NBBO row's symbol rank, timestamp, best bid, its size, best ask, its size (-inf / inf and 0
+    for an empty side). A side counts only when its price is positive and finite and its size
+    positive.
     """
     k = hi - lo
     base = sym_starts[lo]
@@ -108,6 +118,7 @@ def consolidate(
     prev_bsz = np.zeros(k, dtype=np.int64)
     prev_asz = np.zeros(k, dtype=np.int64)
     last_ts = np.zeros(k, dtype=np.int64)
+    last_day = np.zeros(k, dtype=day.dtype)
     pending = np.zeros(k, dtype=np.bool_)
     n = len(srank)
     for i in range(n + k):  # the rows, then one step per symbol writing its last state
@@ -138,8 +149,17 @@ def consolidate(
             prev_ask[j], prev_asz[j] = best_ask[j], ask_total[j]
         if i >= n:
             continue
+        if pending[j] and day[i] != last_day[j]:  # another date: the book starts fresh
+            for w in range(j * n_venues, (j + 1) * n_venues):
+                v_bid[w], v_bsz[w] = -math.inf, 0
+                v_ask[w], v_asz[w] = math.inf, 0
+            best_bid[j], bid_total[j] = -math.inf, 0
+            best_ask[j], ask_total[j] = math.inf, 0
+            prev_bid[j], prev_bsz[j] = -math.inf, 0
+            prev_ask[j], prev_asz[j] = math.inf, 0
         pending[j] = True
         last_ts[j] = t
+        last_day[j] = day[i]
         v = j * n_venues + vcode[i]
         b, bs = bid[i], bsz[i]
         if not (b > 0 and b < math.inf and bs > 0):
