@@ -15,7 +15,10 @@ hashing and screening the bytes, DuckDB's ``read_csv`` inserting into the row ta
 rows read back for the consistency checks). Printed besides, not in the ratio: one more,
 instrumented, run showing where its time goes; the same ingest with the fast path off (the
 exact Arrow reader); and the floor of any store ingest, DuckDB's ``read_csv`` of both files
-into ``DECIMAL(38, 12)`` tables with no hashing, checks or provenance. Each is timed as the
+into ``DECIMAL(38, 12)`` tables with no hashing, checks or provenance, the same with
+``DOUBLE`` figures, and with neither file order nor compression kept (the least any DuckDB
+table costs; their ratios to pandas are printed too), and pyarrow's reader writing the rows
+to uncompressed Parquet files instead (the other storage). Each is timed as the
 best of three runs, every library loaded beforehand. Prints seconds, checks that both give
 the same figures (to float precision) and ends with
 ``pfof_605_vs_pandas=<pfof ingest + statistics / pandas>`` (target at most 1.5). When the
@@ -337,16 +340,23 @@ def breakdown(legacy: Path, detailed: Path, db: Path) -> None:
         print(f"    {label:<52} {seconds:5.2f} s")
 
 
-def duckdb_floor(legacy: Path, detailed: Path, db: Path, *, decimal_as: str | None = None) -> None:
+def duckdb_floor(
+    legacy: Path, detailed: Path, db: Path, *, decimal_as: str | None = None, bare: bool = False
+) -> None:
     """The floor of any ingest into the store's row tables: DuckDB's ``read_csv`` of both
     files straight into ``DECIMAL(38, 12)`` / ``BIGINT`` / ``VARCHAR`` columns of a new
     database file, without hashing, checks or provenance (printed, not in the ratio).
     ``decimal_as="DOUBLE"`` stores the figures as floats instead: what a DuckDB store costs
-    even without exact decimals."""
+    even without exact decimals. ``bare`` also gives up the rows' file order
+    (``preserve_insertion_order``, which the store needs to word warnings by line) and
+    DuckDB's compression: the least any DuckDB table costs."""
     from pfof.store.schema import _SQL_605, RULE605_ROW_TABLES
 
     db.unlink(missing_ok=True)
     con = duckdb.connect(str(db))
+    if bare:
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("PRAGMA force_compression = 'uncompressed'")
     try:
         for (table, columns), path, header in (
             (RULE605_ROW_TABLES[0], legacy, "false"),
@@ -364,6 +374,36 @@ def duckdb_floor(legacy: Path, detailed: Path, db: Path, *, decimal_as: str | No
             )
     finally:
         con.close()
+
+
+def parquet_floor(legacy: Path, detailed: Path, folder: Path) -> None:
+    """The floor of the other storage the issue names, Parquet files a store would read
+    with DuckDB: pyarrow's multi-threaded CSV reader parsing both files into
+    ``decimal128(38, 12)`` / ``int64`` / ``string`` columns and writing them uncompressed,
+    with no hashing, checks or provenance (printed, not in the ratio)."""
+    import pyarrow.parquet as pq
+
+    def types(fields: list[tuple[str, str]]) -> dict[str, pa.DataType]:
+        integer = ("int", "code", "yyyymm")
+        return {
+            name: pa.string() if kind == "str" else pa.int64() if kind in integer else DECIMAL
+            for name, kind in fields
+        }
+
+    for path, fields, skip in (
+        (legacy, list(LEGACY_FIELDS), 0),
+        (detailed, [(name, kind) for _, name, kind in DETAILED_FIELDS], 1),
+    ):
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=[n for n, _ in fields], skip_rows=skip),
+            parse_options=pacsv.ParseOptions(delimiter="|", quote_char=False),
+            convert_options=pacsv.ConvertOptions(column_types=types(fields)),
+        )
+        pq.write_table(table, folder / f"{path.stem}.parquet", compression="none")
+
+
+DECIMAL = pa.decimal128(38, 12)
 
 
 def exact_ingest(legacy: Path, detailed: Path, db: Path) -> bool:
@@ -448,14 +488,23 @@ def main() -> None:
             breakdown(legacy, detailed, db)
             timed("pfof ingest, fast path off", lambda: exact_ingest(legacy, detailed, db))
             floor = Path(tmp) / "floor.duckdb"
-            timed(
+            t_exact_floor, _ = timed(
                 "floor: DuckDB read_csv into the tables only",
                 lambda: duckdb_floor(legacy, detailed, floor),
             )
-            timed(
+            t_floor, _ = timed(
                 "floor with DOUBLE figures (inexact)",
                 lambda: duckdb_floor(legacy, detailed, floor, decimal_as="DOUBLE"),
             )
+            t_bare, _ = timed(
+                "  ... unordered, uncompressed (least of all)",
+                lambda: duckdb_floor(legacy, detailed, floor, decimal_as="DOUBLE", bare=True),
+            )
+            t_parquet, _ = timed(
+                "floor of Parquet files (pyarrow, DECIMAL)",
+                lambda: parquet_floor(legacy, detailed, Path(tmp)),
+            )
+            floors = (t_exact_floor, t_floor, t_bare, t_parquet)
             pfof_ingest(legacy, detailed, db)  # the store the statistics read
         store_rows: list[dict[str, Any]] | None = None
         t_store = t_ingest
@@ -479,6 +528,13 @@ def main() -> None:
 
             same = figures(store_rows) == figures(file_rows)
             print(f"store statistics equal the files' statistics: {same}")
+            exact, double, bare, parquet = (f / t_pandas for f in floors)
+            print(
+                f"floors / pandas: DECIMAL {exact:.2f}, DOUBLE {double:.2f}, "
+                f"DOUBLE unordered uncompressed {bare:.2f} (the target leaves "
+                f"{1.5 - bare:+.2f} x pandas for hashing, checks and statistics), "
+                f"Parquet {parquet:.2f}"
+            )
             ratio = t_store / t_pandas
     print(f"pfof_605_vs_pandas={ratio:.2f}")
 
