@@ -378,32 +378,20 @@ def duckdb_floor(
 
 def parquet_floor(legacy: Path, detailed: Path, folder: Path) -> None:
     """The floor of the other storage the issue names, Parquet files a store would read
-    with DuckDB: pyarrow's multi-threaded CSV reader parsing both files into
-    ``decimal128(38, 12)`` / ``int64`` / ``string`` columns and writing them uncompressed,
-    with no hashing, checks or provenance (printed, not in the ratio)."""
+    with DuckDB: pyarrow's multi-threaded CSV reader parsing both files into the row
+    schema of ``formats.sec605_arrow`` (``decimal128(38, 12)`` figures) and writing them
+    uncompressed, with no hashing, checks or provenance (printed, not in the ratio)."""
     import pyarrow.parquet as pq
 
-    def types(fields: list[tuple[str, str]]) -> dict[str, pa.DataType]:
-        integer = ("int", "code", "yyyymm")
-        return {
-            name: pa.string() if kind == "str" else pa.int64() if kind in integer else DECIMAL
-            for name, kind in fields
-        }
-
-    for path, fields, skip in (
-        (legacy, list(LEGACY_FIELDS), 0),
-        (detailed, [(name, kind) for _, name, kind in DETAILED_FIELDS], 1),
-    ):
+    for path, kind, skip in ((legacy, "legacy", 0), (detailed, "detailed", 1)):
+        schema = pfof.formats.sec605_arrow.arrow_schema(kind)
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=[n for n, _ in fields], skip_rows=skip),
+            read_options=pacsv.ReadOptions(column_names=schema.names, skip_rows=skip),
             parse_options=pacsv.ParseOptions(delimiter="|", quote_char=False),
-            convert_options=pacsv.ConvertOptions(column_types=types(fields)),
+            convert_options=pacsv.ConvertOptions(column_types=schema),
         )
         pq.write_table(table, folder / f"{path.stem}.parquet", compression="none")
-
-
-DECIMAL = pa.decimal128(38, 12)
 
 
 def exact_ingest(legacy: Path, detailed: Path, db: Path) -> bool:
