@@ -35,7 +35,6 @@ Verdict = Callable[[bytes], tuple[bool, str]]
 
 SETTINGS = {
     "deadline": None,
-    "derandomize": False,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
 }
 
