@@ -28,6 +28,7 @@ from pfof.formats.sec606_types import SIMPLE_TYPES
 from pfof.formats.xmlsafe import UnsafeXMLError
 from support.sec606_mutations import Base, Mutated, mutated_documents
 
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 SETTINGS = {
     "deadline": None,
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -322,7 +323,9 @@ def test_mutated_reports_of_every_kind_same_on_both_paths(mutation_bases: list[B
 def test_mutated_b1_reports_derived_schema_verdict_equals_lxml(
     b1_bases: list[Base], lxml_verdict: Callable[[bytes], tuple[bool, str]]
 ) -> None:
-    """The derived schema and the SEC's XSD agree on mutated (b)(1) reports (300)."""
+    """The derived schema and the SEC's XSD agree on mutated (b)(1) reports (300), except where
+    an ``xsi:type`` names one of the SEC's own types, which the derived schema does not
+    declare: the fast path never answers for those."""
     verdicts: Counter[bool] = Counter()
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
@@ -330,7 +333,12 @@ def test_mutated_b1_reports_derived_schema_verdict_equals_lxml(
     @given(mutated_documents(b1_bases))
     def check(doc: Mutated) -> None:
         expected, log = lxml_verdict(doc.xml)
-        derived = sec606_xsd.derived_schema().validate(etree.fromstring(doc.xml, parser))
+        root = etree.fromstring(doc.xml, parser)
+        if any(XSI_TYPE in e.attrib for e in root.iter(etree.Element)):
+            event("xsi:type: detailed pass")
+            assert sec606_xsd.fast_check(doc.xml) is None, doc.describe()
+            return
+        derived = sec606_xsd.derived_schema().validate(root)
         verdicts[expected] += 1
         assert derived == expected, f"{doc.describe()}\n{log}"
 

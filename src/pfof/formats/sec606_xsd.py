@@ -3,14 +3,15 @@
 :func:`derived_xsd` writes ``sec606_declarations`` (content models, ``xs:unique`` keys) and
 ``sec606_types`` (each type's :class:`~pfof.formats.sec606_types.Facets`) as an XML schema,
 compiled once by lxml (:func:`derived_schema`); the tests prove its verdicts equal lxml's on
-the SEC's own XSD, which pfof never needs. :func:`fast_check` lets libxml2 validate a
-606(b)(1) report while parsing, without building a tree, against a stricter variant in which
-a ``mic`` must be an ISO MIC pfof knows. It answers only when the detailed validator
-(``sec606_validator``) could find nothing but what it can state itself, a missing
-``xsi:noNamespaceSchemaLocation``: anything else (an invalid or malformed document, a ``mic``
-that draws a warning, ``xsi:type``, a text encoding the byte scan cannot read, another kind of
-report) returns None and the caller runs the detailed pass, so verdicts and issue lists do not
-depend on which path ran.
+the SEC's own XSD, which pfof never needs, for every document without an ``xsi:type`` (which
+may name one of the SEC file's types; those documents always take the detailed pass).
+:func:`fast_check` lets libxml2 validate a 606(b)(1) report while parsing, without building a
+tree, against a stricter variant in which a ``mic`` must be an ISO MIC pfof knows. It answers
+only when the detailed validator (``sec606_validator``) could find nothing but what it can
+state itself, a missing ``xsi:noNamespaceSchemaLocation``: anything else (an invalid or
+malformed document, a ``mic`` that draws a warning, ``xsi:type``, a text encoding the byte
+scan cannot read, another kind of report) returns None and the caller runs the detailed pass,
+so verdicts and issue lists do not depend on which path ran.
 """
 
 from __future__ import annotations
