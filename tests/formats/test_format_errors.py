@@ -110,6 +110,25 @@ def test_bad_605_arguments_raise_parameter_or_input_errors(tmp_path: Path) -> No
         write_legacy([replace(record, symbol="A|B")])
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"tables": [' + "9" * 5000 + "]}", "digits"),  # beyond Python's int conversion limit
+        ("[" * 100_000, "nested too deeply"),
+    ],
+    ids=["huge-number", "deep-nesting"],
+)
+def test_hostile_csvw_metadata_is_a_metadata_error(tmp_path: Path, text: str, message: str) -> None:
+    """JSON that Python's parser refuses with ValueError or RecursionError, not JSONDecodeError,
+    is still an error naming the file (a fuzzing run found the huge number)."""
+    path = tmp_path / "meta.json"
+    path.write_text(text)
+    with pytest.raises(
+        csvw.MetadataError, match=rf"meta\.json: not CSVW metadata JSON: .*{message}"
+    ):
+        csvw.load_metadata(path)
+
+
 def test_605_file_with_errors_raises_validation_error_keeping_the_readable_records() -> None:
     lines = [LEGACY_LINE, "T|TVIRT|201612|X|12"]
     with pytest.raises(ValidationError) as caught:

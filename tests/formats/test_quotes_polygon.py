@@ -123,3 +123,9 @@ def test_a_float_timestamp_or_a_failed_page_is_refused(tmp_path: Path) -> None:
     path.write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match=r"page\.json: not JSON"):
         read_polygon_quotes([path], symbol="XYZ")
+    path.write_text('{"results": [' + "9" * 5000 + "]}", encoding="utf-8")  # > int digit limit
+    with pytest.raises(InputError, match=r"page\.json: not JSON .*digits"):
+        read_polygon_quotes([path], symbol="XYZ")
+    path.write_text("[" * 100_000, encoding="utf-8")
+    with pytest.raises(InputError, match=r"page\.json: not JSON .*nested too deeply"):
+        read_polygon_quotes([path], symbol="XYZ")

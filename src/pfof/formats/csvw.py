@@ -132,7 +132,9 @@ def load_metadata(path: str | Path, table: int = 0) -> TableSchema:
         doc = json.loads(read_regular(path, MAX_METADATA_BYTES).decode("utf-8"))
     except InputError as exc:
         raise MetadataError(f"{exc}; expected a CSVW metadata JSON file") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise MetadataError(f"{path}: not CSVW metadata JSON: nested too deeply") from None
+    except ValueError as exc:  # not JSON, not UTF-8, or a number beyond Python's digit limit
         raise MetadataError(f"{path}: not CSVW metadata JSON: {exc}") from exc
     if not isinstance(doc, Mapping):
         raise MetadataError(f"{path}: not CSVW metadata: the JSON is not an object")

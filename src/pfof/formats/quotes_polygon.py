@@ -49,7 +49,9 @@ def _load(path: Path) -> list[dict[str, Any]]:
         raise InputError(f"{path}: no such file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except RecursionError:
+        raise InputError(f"{path}: not JSON this reader accepts (nested too deeply)") from None
+    except ValueError as exc:  # not JSON, not UTF-8, or a number beyond Python's digit limit
         raise InputError(f"{path}: not JSON ({exc})") from exc
     if isinstance(data, dict):
         data = [data]
